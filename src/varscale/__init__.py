@@ -1,0 +1,53 @@
+"""varscale: variance-scaling weight initialization on a counter-based stream.
+
+Glorot/Xavier, He/Kaiming, LeCun and every ``scale``/``mode``/``distribution``
+mix, with each framework's semantics, the same bits on any number of threads
+and any sharding, and a compiled multi-core kernel.
+
+Example:
+    >>> import varscale as vs
+    >>> w = vs.HeNormal(seed=0)((3, 3, 64, 128))
+    >>> w.shape, str(w.dtype)
+    ((3, 3, 64, 128), 'float32')
+"""
+
+from __future__ import annotations
+
+from ._errors import BackendUnavailableError, InvalidArgumentError, UnknownNameError, VarscaleError
+from ._fans import Layout, compute_fans
+from ._gain import calculate_gain
+from ._initializer import Description, VarianceScaling
+from ._presets import GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform
+from ._registry import deserialize, get, serialize
+from .stream import STREAM_VERSION, Stream, derive_stream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STREAM_VERSION",
+    "BackendUnavailableError",
+    "Description",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "InvalidArgumentError",
+    "Layout",
+    "LecunNormal",
+    "LecunUniform",
+    "Stream",
+    "UnknownNameError",
+    "VarianceScaling",
+    "VarscaleError",
+    "__version__",
+    "calculate_gain",
+    "compute_fans",
+    "derive_stream",
+    "deserialize",
+    "get",
+    "serialize",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

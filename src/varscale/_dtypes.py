@@ -1,0 +1,64 @@
+"""Output dtypes: float16, bfloat16, float32 (the default) and float64."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from ._errors import InvalidArgumentError
+from ._plan import FMT_BF16, FMT_F16, FMT_NATIVE
+
+__all__ = ["DTYPE_NAMES", "resolve_dtype"]
+
+DTYPE_NAMES = ("bfloat16", "float16", "float32", "float64")
+
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+
+_TABLE: dict[str, tuple[np.dtype[Any], np.dtype[Any], int]] = {
+    "float16": (np.dtype(np.float16), np.dtype(np.uint16), FMT_F16),
+    "bfloat16": (BFLOAT16, np.dtype(np.uint16), FMT_BF16),
+    "float32": (np.dtype(np.float32), np.dtype(np.float32), FMT_NATIVE),
+    "float64": (np.dtype(np.float64), np.dtype(np.float64), FMT_NATIVE),
+}
+
+
+def dtype_name(dtype: Any) -> str:
+    """Canonical name of a supported dtype (raises like :func:`resolve_dtype`)."""
+    return resolve_dtype(dtype)[0].name
+
+
+def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], np.dtype[Any], int]:
+    """Return (output dtype, storage dtype, rounding format) for a dtype argument.
+
+    Accepts None (float32), the names in ``DTYPE_NAMES``, NumPy dtypes and
+    scalar types, ``ml_dtypes.bfloat16``, and objects whose ``str()`` is such a
+    name (``torch.float32`` → ``"torch.float32"`` is accepted too).
+    """
+    if dtype is None:
+        return _TABLE["float32"]
+    key: str | None = None
+    if isinstance(dtype, str):
+        text = dtype.strip().lower()
+        text = text.rsplit(".", 1)[-1]
+        aliases = {"half": "float16", "float": "float32", "single": "float32", "double": "float64", "bf16": "bfloat16"}
+        key = aliases.get(text, text)
+        if key not in _TABLE:
+            try:
+                key = np.dtype(text).name
+            except TypeError:
+                key = None
+    else:
+        try:
+            key = np.dtype(dtype).name
+        except TypeError:
+            name = str(dtype).rsplit(".", 1)[-1].lower()
+            key = name if name in _TABLE else None
+    if key in _TABLE:
+        return _TABLE[key]
+    shown = key if key is not None else dtype
+    raise InvalidArgumentError(
+        f"`{argument}` must be a floating dtype, one of {', '.join(DTYPE_NAMES)}; "
+        f"received {argument}={shown!r}."
+    )

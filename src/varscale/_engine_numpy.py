@@ -1,0 +1,149 @@
+"""The NumPy reference engine: the definition of the stream's bits.
+
+Vectorised over batches of elements (at most ``BATCH`` at a time, so
+temporaries stay small); see :mod:`varscale.stream` for the specification
+and :mod:`varscale._math` for the shared arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _math as m
+from ._plan import FMT_BF16, FMT_F16, KIND_UNIFORM, Plan, Sampler
+from .stream import Stream, key_words, philox_blocks
+
+__all__ = ["fill", "log_fd", "normal_z", "round_to_16", "transform", "uniforms"]
+
+BATCH = 1 << 16
+
+_TWO_M32 = 2.0**-32
+_TWO_M53 = 2.0**-53
+_U32_MAX = np.uint64(0xFFFFFFFF)
+_K53_MAX = np.uint64(2**53 - 1)
+
+
+def log_fd(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Natural log of positive normal float64 values (fdlibm reduction + polynomial)."""
+    bits = t.view(np.int64)
+    hx = bits >> 32
+    k = (hx >> 20) - 1023
+    hx = hx & 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000
+    k = k + (i >> 20)
+    mbits = ((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)
+    f = mbits.view(np.float64) - 1.0
+    return m.log_reduced(f, k.astype(np.float64))
+
+
+def round_to_16(x: npt.NDArray[np.float64], ebits: int, mbits: int) -> npt.NDArray[np.uint16]:
+    """Round float64 to a 16-bit float format (1 sign, ``ebits``, ``mbits``), nearest-even, directly."""
+    bits = x.view(np.int64)
+    sign = (bits >> 63) & 1
+    a = bits & 0x7FFFFFFFFFFFFFFF
+    bias = (1 << (ebits - 1)) - 1
+    inf_enc = ((1 << ebits) - 1) << mbits
+    ef = a >> 52
+    mant = a & ((1 << 52) - 1)
+    e = np.where(ef == 0, -1022, ef - 1023)
+    sig = np.where(ef == 0, mant, mant | (1 << 52))
+    emin = 1 - bias
+    s = 52 - mbits + np.where(e < emin, emin - e, 0)
+    zero = s >= 55
+    s = np.minimum(s, 55)
+    q = sig >> s
+    rem = sig & ((np.int64(1) << s) - 1)
+    half = np.int64(1) << (s - 1)
+    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
+    q = q + up
+    enc = np.where(e >= emin, ((e + bias - 1) << mbits) + q, q)
+    enc = np.where(zero, 0, enc)
+    enc = np.minimum(enc, inf_enc)
+    nan = a > 0x7FF0000000000000
+    enc = np.where(a >= 0x7FF0000000000000, inf_enc | np.where(nan, 1 << (mbits - 1), 0), enc)
+    enc = np.where(a == 0, 0, enc)
+    return ((sign << 15) | enc).astype(np.uint16)
+
+
+def _words(idx0: int, count: int, stride: int, wide: bool, kw: tuple[int, int, int, int]) -> npt.NDArray[np.uint64]:
+    """Stream words (32-bit, or 64-bit values when ``wide``) of ``count`` flat indices."""
+    per = 2 if wide else 4
+    if stride == 1:
+        b0 = idx0 // per
+        b1 = (idx0 + count - 1) // per
+        blocks = np.arange(b0, b1 + 1, dtype=np.uint64)
+        w = np.stack(philox_blocks(blocks, *kw), axis=1)
+        if wide:
+            pairs = w.reshape(-1, 2)
+            flat = pairs[:, 0] | (pairs[:, 1] << np.uint64(32))
+        else:
+            flat = w.reshape(-1)
+        off = idx0 - b0 * per
+        return flat[off : off + count]
+    idx = idx0 + np.arange(count, dtype=np.int64) * stride
+    uidx = idx.astype(np.uint64)
+    w0, w1, w2, w3 = philox_blocks(uidx // np.uint64(per), *kw)
+    if wide:
+        odd = (uidx & np.uint64(1)).astype(bool)
+        lo = np.where(odd, w2, w0)
+        hi = np.where(odd, w3, w1)
+        return lo | (hi << np.uint64(32))
+    lane = (uidx & np.uint64(3)).astype(np.intp)
+    return np.choose(lane, (w0, w1, w2, w3))
+
+
+def uniforms(words: npt.NDArray[np.uint64], wide: bool) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(u, 1 − u) from stream words, as the stream specifies."""
+    if wide:
+        k = words >> np.uint64(11)
+        u = (k.astype(np.float64) + 0.5) * _TWO_M53
+        ub = ((_K53_MAX - k).astype(np.float64) + 0.5) * _TWO_M53
+    else:
+        u = (words.astype(np.float64) + 0.5) * _TWO_M32
+        ub = ((_U32_MAX - words).astype(np.float64) + 0.5) * _TWO_M32
+    return u, ub
+
+
+def normal_z(u: npt.NDArray[np.float64], ub: npt.NDArray[np.float64], sp: Sampler) -> npt.NDArray[np.float64]:
+    """Standard-normal quantile of the truncated law at u (see the stream spec)."""
+    p = sp.P + u * sp.W
+    q = p - 0.5
+    z = m.central(q)
+    tail = np.abs(q) > m.SPLIT1
+    if tail.any():
+        qt = q[tail]
+        low = qt < 0.0
+        t = np.where(low, p[tail], sp.Q + ub[tail] * sp.W)
+        r = np.sqrt(-log_fd(t))
+        near = r <= m.SPLIT2
+        val = np.where(near, m.tail_near(r - m.CONST2), m.tail_far(r - m.SPLIT2))
+        z[tail] = np.where(low, -val, val)
+    return np.minimum(np.maximum(z, sp.a), sp.b)
+
+
+def transform(words: npt.NDArray[np.uint64], wide: bool, sp: Sampler) -> npt.NDArray[np.float64]:
+    """float64 values of the sampler for the given stream words."""
+    u, ub = uniforms(words, wide)
+    if sp.kind == KIND_UNIFORM:
+        return sp.limit * (2.0 * u - 1.0)
+    return sp.std * normal_z(u, ub, sp)
+
+
+def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> None:
+    """Fill the flat ``out`` (float32, float64, or uint16 bits for ``fmt``) with the plan's elements."""
+    wide = out.dtype == np.float64
+    kw = key_words(stream)
+    run_len = plan.run_len
+    for r, start in enumerate(plan.starts.tolist()):
+        for j0 in range(0, run_len, BATCH):
+            n = min(BATCH, run_len - j0)
+            words = _words(start + j0 * plan.stride, n, plan.stride, wide, kw)
+            x = transform(words, wide, sp)
+            o = r * run_len + j0
+            if fmt == FMT_F16:
+                out[o : o + n] = round_to_16(x, 5, 10)
+            elif fmt == FMT_BF16:
+                out[o : o + n] = round_to_16(x, 8, 7)
+            else:
+                out[o : o + n] = x

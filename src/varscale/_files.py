@@ -1,0 +1,51 @@
+"""Atomic file output: write to a temporary name beside the target, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ._errors import InvalidArgumentError
+
+__all__ = ["atomic_output", "check_target"]
+
+
+def check_target(path: str | os.PathLike[str], force: bool, argument: str = "out") -> Path:
+    """Refuse to overwrite an existing file unless ``force``; check the folder exists."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise InvalidArgumentError(
+            f"`{argument}` names an existing file; received {argument}={str(p)!r}. "
+            f"Pass force=True (--force) to overwrite it."
+        )
+    if not p.parent.is_dir():
+        raise InvalidArgumentError(
+            f"`{argument}` must be in an existing folder; received {argument}={str(p)!r} "
+            f"but {str(p.parent)!r} is not a folder."
+        )
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Yield a binary file; on success it is flushed, synced and renamed to ``path``.
+
+    On any error (including KeyboardInterrupt) the temporary file is removed and
+    an existing ``path`` is left untouched.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,90 @@
+"""Draw a tensor (or a region of one) from the stream with a chosen engine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ._dtypes import resolve_dtype
+from ._errors import InvalidArgumentError, unknown_name
+from ._plan import Sampler, plan_region
+from .stream import Stream
+
+__all__ = ["ENGINES", "default_engine", "draw", "resolve_engine"]
+
+ENGINES = ("numba", "numpy")
+
+_numba_ok: bool | None = None
+
+
+def _numba_available() -> bool:
+    global _numba_ok
+    if _numba_ok is None:
+        try:
+            from . import _engine_numba  # noqa: F401
+        except ImportError:
+            _numba_ok = False
+        else:
+            _numba_ok = True
+    return _numba_ok
+
+
+def default_engine() -> str:
+    """``"numba"`` when Numba imports, else ``"numpy"``; ``VARSCALE_ENGINE`` overrides."""
+    env = os.environ.get("VARSCALE_ENGINE")
+    if env:
+        return resolve_engine(env, "VARSCALE_ENGINE")
+    return "numba" if _numba_available() else "numpy"
+
+
+def resolve_engine(engine: Any, argument: str = "engine") -> str:
+    """Validate an engine name; None gives the default engine."""
+    if engine is None:
+        return default_engine()
+    if not isinstance(engine, str):
+        raise TypeError(f"`{argument}` must be None, 'numba' or 'numpy'; received {argument}={engine!r}.")
+    if engine not in ENGINES:
+        raise unknown_name(argument, engine, ENGINES)
+    if engine == "numba" and not _numba_available():
+        raise InvalidArgumentError(
+            f"`{argument}`='numba' needs Numba, which failed to import; use engine='numpy'."
+        )
+    return engine
+
+
+def _available_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def draw(
+    shape: tuple[int, ...],
+    dtype: Any,
+    sampler: Sampler,
+    stream: Stream,
+    region: Any = None,
+    engine: Any = None,
+) -> np.ndarray[Any, Any]:
+    """Return ``full[region]`` where ``full`` is the tensor of ``shape`` drawn from ``stream``."""
+    out_dtype, storage, fmt = resolve_dtype(dtype)
+    name = resolve_engine(engine)
+    plan = plan_region(shape, region)
+    nbytes = plan.size * storage.itemsize
+    limit = _available_memory()
+    if limit is not None and nbytes > limit:
+        raise InvalidArgumentError(
+            f"the requested output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape={plan.out_shape!r} "
+            f"and dtype={out_dtype.name!r}, more than this machine's {limit / 2**30:.1f} GiB of memory; "
+            f"generate it by regions (region=...) or with varscale.dask."
+        )
+    flat = np.empty(plan.size, dtype=storage)
+    if name == "numba":
+        from . import _engine_numba as eng
+    else:
+        from . import _engine_numpy as eng  # type: ignore[no-redef]
+    eng.fill(flat, plan, stream, sampler, fmt)
+    return flat.view(out_dtype).reshape(plan.out_shape)

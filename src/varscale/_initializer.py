@@ -1,0 +1,301 @@
+"""``VarianceScaling``: the one initializer every preset specialises.
+
+Semantics are Keras 3's: ``n`` is ``fan_in``, ``fan_out`` or their mean,
+clamped to ``max(1, n)``; the target variance is ``scale / n``;
+
+* ``truncated_normal`` draws a normal with parameter
+  ``σ' = sqrt(scale/n) / 0.87962566103423978`` cut at ``±2σ'`` (the realized
+  std is exactly ``sqrt(scale/n)``), by exact inverse-CDF truncation;
+* ``untruncated_normal`` draws ``N(0, scale/n)``;
+* ``uniform`` draws ``U(-L, L)`` with ``L = sqrt(3·scale/n)``;
+* ``normal`` is the legacy alias of ``truncated_normal`` (as in TF ≥ 1.10 and
+  Keras), stored as ``truncated_normal`` in configs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._errors import InvalidArgumentError, unknown_name
+from ._fans import Layout, compute_fans, resolve_layout
+from ._generate import draw
+from ._math import TRUNC_STD_2, truncation_constants
+from ._plan import KIND_NORMAL, KIND_UNIFORM, Sampler
+from ._validation import check_scale, check_shape
+from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
+
+__all__ = ["DISTRIBUTIONS", "MODES", "Description", "VarianceScaling"]
+
+MODES = ("fan_avg", "fan_in", "fan_out")
+DISTRIBUTIONS = ("normal", "truncated_normal", "uniform", "untruncated_normal")
+
+_CONFIG_KEYS = ("scale", "mode", "distribution", "seed", "layout", "stream_version")
+
+
+def check_mode(mode: Any) -> str:
+    if not isinstance(mode, str):
+        raise TypeError(f"`mode` must be a string, one of {', '.join(map(repr, MODES))}; received mode={mode!r}.")
+    key = mode.lower()
+    if key not in MODES:
+        raise unknown_name("mode", mode, MODES)
+    return key
+
+
+def check_distribution(distribution: Any) -> str:
+    if not isinstance(distribution, str):
+        raise TypeError(
+            f"`distribution` must be a string, one of {', '.join(map(repr, DISTRIBUTIONS))}; "
+            f"received distribution={distribution!r}."
+        )
+    key = distribution.lower()
+    if key not in DISTRIBUTIONS:
+        raise unknown_name("distribution", distribution, DISTRIBUTIONS)
+    return "truncated_normal" if key == "normal" else key
+
+
+def seed_to_config(seed: Stream | None) -> int | dict[str, int] | None:
+    if seed is None:
+        return None
+    if seed.stream == 0:
+        return seed.seed
+    return {"seed": seed.seed, "stream": seed.stream}
+
+
+def seed_from_config(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {"seed", "stream"}:
+            raise InvalidArgumentError(
+                f"`seed` as a dict must have exactly the keys 'seed' and 'stream'; received seed={value!r}."
+            )
+        return Stream(value["seed"], value["stream"])
+    return value
+
+
+@dataclass(frozen=True)
+class Description:
+    """The numbers an initializer uses for one shape (see ``VarianceScaling.describe``)."""
+
+    shape: tuple[int, ...]
+    layout: str
+    fan_in: int
+    fan_out: int
+    mode: str
+    n: float
+    scale: float
+    distribution: str
+    variance: float
+    std: float
+    param_std: float | None
+    limit: float | None
+    bounds: tuple[float, float]
+    formula: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (infinite bounds as the strings '-inf'/'inf')."""
+        d = dict(self.__dict__)
+        d["shape"] = list(self.shape)
+        d["bounds"] = [b if math.isfinite(b) else str(b) for b in self.bounds]
+        return d
+
+    def __str__(self) -> str:
+        rows = [
+            ("shape", str(self.shape)),
+            ("layout", self.layout),
+            ("fan_in", str(self.fan_in)),
+            ("fan_out", str(self.fan_out)),
+            ("mode", self.mode),
+            ("n", f"{self.n:g}"),
+            ("scale", f"{self.scale:g}"),
+            ("distribution", self.distribution),
+            ("variance", f"{self.variance:.6g}"),
+            ("std", f"{self.std:.6g}"),
+            ("param_std", "-" if self.param_std is None else f"{self.param_std:.6g}"),
+            ("limit", "-" if self.limit is None else f"{self.limit:.6g}"),
+            ("bounds", f"[{self.bounds[0]:.6g}, {self.bounds[1]:.6g}]"),
+            ("formula", self.formula),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _layout_name(layout: str | Layout) -> str:
+    return layout if isinstance(layout, str) else repr(layout)
+
+
+class VarianceScaling:
+    """Builds a variance-scaling initializer on varscale's counter-based stream.
+
+    Args:
+        scale: positive finite scaling factor (the target variance is
+            ``scale / n``).
+        mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"`` (any case).
+        distribution: ``"truncated_normal"`` (corrected by 0.87962566 and cut
+            at ±2σ'), ``"untruncated_normal"``, ``"uniform"``, or ``"normal"``
+            (legacy alias of ``"truncated_normal"``).
+        seed: None draws fresh OS entropy on every call (different values each
+            time); an int in ``[0, 2**64)`` or a :class:`varscale.Stream`
+            gives identical values on every call, on any machine, engine or
+            thread count.
+        layout: ``"tf"`` (``(*kernel, in, out)``), ``"torch"``
+            (``(out, in, *kernel)``) or a :class:`varscale.Layout`.
+
+    Calling ``init(shape, dtype=None, *, region=None, engine=None)`` returns a
+    NumPy array (float32 unless ``dtype`` says otherwise). ``region`` (a
+    slice, an int or a tuple of them) returns exactly ``init(shape)[region]``
+    at the cost of the region alone. ``engine`` picks ``"numba"`` (the
+    default when available) or ``"numpy"`` (the reference); both give the same
+    bits.
+
+    Example:
+        >>> import varscale as vs
+        >>> init = vs.VarianceScaling(scale=2.0, mode="fan_in", seed=0)
+        >>> w = init((3, 3, 64, 128))
+        >>> w.shape, w.dtype
+        ((3, 3, 64, 128), dtype('float32'))
+        >>> bool(abs(w).max() <= 2 * init.describe(w.shape).param_std)
+        True
+        >>> part = init((256, 256), region=(slice(None), slice(64, 96)))
+        >>> bool((part == init((256, 256))[:, 64:96]).all())
+        True
+    """
+
+    _preset: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | Stream | None = None,
+        layout: str | Layout = "tf",
+    ) -> None:
+        self.scale = check_scale(scale)
+        self.mode = check_mode(mode)
+        self.distribution = check_distribution(distribution)
+        self._stream = resolve_seed(seed)
+        self.seed = seed_to_config(self._stream)
+        self.layout = resolve_layout(layout)
+
+    # -- numbers -------------------------------------------------------------
+    def _n(self, shape: tuple[int, ...]) -> tuple[int, int, float]:
+        fan_in, fan_out = compute_fans(shape, self.layout)
+        if self.mode == "fan_in":
+            n: float = fan_in
+        elif self.mode == "fan_out":
+            n = fan_out
+        else:
+            n = (fan_in + fan_out) / 2.0
+        return fan_in, fan_out, n
+
+    def describe(self, shape: Any) -> Description:
+        """Fans, n, variance, std, limit and bounds for ``shape``, with the formula.
+
+        Example:
+            >>> import varscale as vs
+            >>> d = vs.HeNormal().describe((3, 3, 64, 128))
+            >>> d.fan_in, d.fan_out, round(d.std, 6), round(d.param_std, 6)
+            (576, 1152, 0.058926, 0.066989)
+        """
+        dims = check_shape(shape)
+        fan_in, fan_out, n = self._n(dims)
+        var = self.scale / max(1.0, n)
+        std = math.sqrt(var)
+        nm = {"fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in + fan_out)/2"}[self.mode]
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * var)
+            return Description(
+                dims, _layout_name(self.layout), fan_in, fan_out, self.mode, n, self.scale,
+                self.distribution, var, std, None, limit, (-limit, limit),
+                f"U(-L, L), L = sqrt(3·scale/n) = sqrt(3·{self.scale:g}/{n:g}), n = {nm}",
+            )
+        if self.distribution == "untruncated_normal":
+            return Description(
+                dims, _layout_name(self.layout), fan_in, fan_out, self.mode, n, self.scale,
+                self.distribution, var, std, std, None, (-math.inf, math.inf),
+                f"N(0, σ²), σ = sqrt(scale/n) = sqrt({self.scale:g}/{n:g}), n = {nm}",
+            )
+        param = std / TRUNC_STD_2
+        return Description(
+            dims, _layout_name(self.layout), fan_in, fan_out, self.mode, n, self.scale,
+            self.distribution, var, std, param, None, (-2.0 * param, 2.0 * param),
+            f"N(0, σ'²) truncated to ±2σ', σ' = sqrt(scale/n)/0.87962566103423978 = "
+            f"sqrt({self.scale:g}/{n:g})/0.8796…, n = {nm}",
+        )
+
+    def sampler(self, shape: tuple[int, ...]) -> Sampler:
+        """The per-element transform for ``shape`` (fans from the full shape)."""
+        d = self.describe(shape)
+        if d.limit is not None:
+            return Sampler(KIND_UNIFORM, limit=d.limit)
+        if d.distribution == "untruncated_normal":
+            return Sampler(KIND_NORMAL, std=d.std)
+        P, W, Q = truncation_constants(-2.0, 2.0)
+        assert d.param_std is not None  # noqa: S101
+        return Sampler(KIND_NORMAL, std=d.param_std, a=-2.0, b=2.0, P=P, W=W, Q=Q)
+
+    # -- drawing -------------------------------------------------------------
+    def __call__(
+        self, shape: Any, dtype: Any = None, *, region: Any = None, engine: str | None = None
+    ) -> np.ndarray[Any, Any]:
+        dims = check_shape(shape)
+        stream = self._stream if self._stream is not None else fresh_stream()
+        return draw(dims, dtype, self.sampler(dims), stream, region=region, engine=engine)
+
+    # -- config --------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """JSON-safe config; ``from_config(get_config())`` rebuilds an equal initializer."""
+        layout = self.layout if isinstance(self.layout, str) else self.layout.to_config()
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "layout": layout,
+            "stream_version": STREAM_VERSION,
+        }
+
+    @classmethod
+    def _allowed_keys(cls) -> tuple[str, ...]:
+        return _CONFIG_KEYS
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> VarianceScaling:
+        """Rebuild an initializer from :meth:`get_config`'s dict.
+
+        Unknown keys and a ``stream_version`` other than this library's are refused.
+        """
+        if not isinstance(config, dict):
+            raise TypeError(f"`config` must be a dict; received config={config!r} of type {type(config).__name__}.")
+        allowed = cls._allowed_keys()
+        unknown = sorted(set(config) - set(allowed))
+        if unknown:
+            raise InvalidArgumentError(
+                f"`config` of {cls.__name__} has unknown keys {unknown}; allowed keys are "
+                f"{sorted(allowed)}; received config={config!r}."
+            )
+        kwargs = dict(config)
+        version = kwargs.pop("stream_version", STREAM_VERSION)
+        if isinstance(version, bool) or version != STREAM_VERSION:
+            raise InvalidArgumentError(
+                f"`stream_version` must be {STREAM_VERSION} (this varscale's stream); received "
+                f"stream_version={version!r}: values drawn under another stream version differ."
+            )
+        if "seed" in kwargs:
+            kwargs["seed"] = seed_from_config(kwargs["seed"])
+        return cls(**kwargs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "stream_version")
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.get_config() == other.get_config()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(repr(self))

@@ -1,0 +1,128 @@
+"""What to generate: output formats, distribution parameters and region plans.
+
+A *plan* describes the flat element indices of a region of the full tensor as
+``len(starts)`` runs of ``run_len`` elements each; element ``j`` of run ``r``
+has the flat index ``starts[r] + j*stride`` and goes to output position
+``r*run_len + j``. A full tensor is one run; a column shard of a matrix is one
+run per row. Cost is proportional to the region's size.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import InvalidArgumentError
+
+__all__ = ["FMT_BF16", "FMT_F16", "FMT_NATIVE", "Plan", "Sampler", "plan_region"]
+
+FMT_NATIVE = 0  # float32 / float64 written directly
+FMT_F16 = 1  # IEEE half, stored as uint16 bits
+FMT_BF16 = 2  # bfloat16, stored as uint16 bits
+
+KIND_UNIFORM = 0
+KIND_NORMAL = 1
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """The per-element transform: a uniform on ±limit or a (truncated) normal.
+
+    For the normal, ``a`` and ``b`` are the bounds in std units (±inf for
+    untruncated) and ``P, W, Q`` are Φ(a), Φ(b) − Φ(a) and 1 − Φ(b).
+    """
+
+    kind: int
+    limit: float = 0.0
+    std: float = 0.0
+    a: float = -math.inf
+    b: float = math.inf
+    P: float = 0.0
+    W: float = 1.0
+    Q: float = 0.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Runs of flat indices (see the module docstring) and the output shape."""
+
+    starts: npt.NDArray[np.int64]
+    run_len: int
+    stride: int
+    out_shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return int(len(self.starts)) * self.run_len
+
+
+def _full_plan(shape: tuple[int, ...]) -> Plan:
+    total = math.prod(shape)
+    return Plan(np.zeros(1 if total else 0, dtype=np.int64), total, 1, shape)
+
+
+def plan_region(shape: tuple[int, ...], region: Any) -> Plan:
+    """Turn ``region`` (None, a slice, an int, or a tuple of those, maybe with
+    ``...``) into a :class:`Plan` whose output equals ``full[region]``."""
+    if region is None:
+        return _full_plan(shape)
+    items = region if isinstance(region, tuple) else (region,)
+    n_ellipsis = sum(1 for it in items if it is Ellipsis)
+    if n_ellipsis > 1:
+        raise InvalidArgumentError(f"`region` may contain at most one Ellipsis; received region={region!r}.")
+    if n_ellipsis:
+        pos = next(i for i, it in enumerate(items) if it is Ellipsis)
+        fill = len(shape) - (len(items) - 1)
+        items = items[:pos] + (slice(None),) * max(fill, 0) + items[pos + 1 :]
+    if len(items) > len(shape):
+        raise InvalidArgumentError(
+            f"`region` has {len(items)} entries but the shape {shape!r} has only {len(shape)} axes; "
+            f"received region={region!r}."
+        )
+    items = items + (slice(None),) * (len(shape) - len(items))
+    # per-axis (start, step, count, keep_axis)
+    axes: list[tuple[int, int, int, bool]] = []
+    for axis, (it, dim) in enumerate(zip(items, shape)):
+        if isinstance(it, slice):
+            start, stop, step = it.indices(dim)
+            count = len(range(start, stop, step))
+            axes.append((start, step, count, True))
+        elif isinstance(it, numbers.Integral) and not isinstance(it, (bool, np.bool_)):
+            i = operator.index(it)
+            if not -dim <= i < dim:
+                raise InvalidArgumentError(
+                    f"`region` index {i} is out of bounds for axis {axis} of size {dim}; "
+                    f"received region={region!r}."
+                )
+            axes.append((i % dim, 1, 1, False))
+        else:
+            raise TypeError(
+                f"`region` must be a slice, an int, or a tuple of slices and ints; "
+                f"received region={region!r} with {it!r}."
+            )
+    out_shape = tuple(c for (_, _, c, keep) in axes if keep)
+    strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
+    if not shape:
+        return _full_plan(())
+    if any(c == 0 for (_, _, c, _) in axes):
+        return Plan(np.zeros(0, dtype=np.int64), 0, 1, out_shape)
+    # merge trailing axes that are taken whole into one longer run
+    last = len(shape) - 1
+    run_len = axes[last][2]
+    stride = axes[last][1]
+    while last > 0 and stride == 1 and axes[last][0] == 0 and axes[last][2] == shape[last] and axes[last - 1][1] == 1:
+        last -= 1
+        run_len *= axes[last][2]
+    base = sum(axes[i][0] * strides[i] for i in range(len(shape)))
+    starts = np.array([base], dtype=np.int64)
+    for i in range(last):
+        start, step, count, _ = axes[i]
+        offs = np.arange(count, dtype=np.int64) * (step * strides[i])
+        starts = (starts[:, None] + offs[None, :]).reshape(-1)
+    return Plan(starts, run_len, stride, out_shape)
