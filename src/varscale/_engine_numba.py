@@ -214,7 +214,7 @@ def _store(out: Any, o: int, x: float, fmt: int) -> None:
 def _fill(
     out: Any, starts: Any, run_len: int, stride: int, wide: bool, fmt: int,
     k0: np.uint64, k1: np.uint64, s0: np.uint64, s1: np.uint64,
-    kind: int, limit: float, std: float, a: float, b: float, P: float, W: float, Q: float,
+    kind: int, loc: float, limit: float, std: float, a: float, b: float, P: float, W: float, Q: float,
 ) -> None:
     tpr = (run_len + CHUNK - 1) // CHUNK
     ntasks = len(starts) * tpr
@@ -230,7 +230,7 @@ def _fill(
         if kind == 0:
             for j in range(n):
                 u = _u(wbuf[off + j], wide)
-                _store(out, o0 + j, limit * (2.0 * u - 1.0), fmt)
+                _store(out, o0 + j, loc + limit * (2.0 * u - 1.0), fmt)
         else:
             zbuf = np.empty(n, dtype=np.float64)
             ntail = 0
@@ -258,7 +258,7 @@ def _fill(
                         zbuf[j] = -v if q < 0.0 else v
             for j in range(n):
                 z = min(max(zbuf[j], a), b)
-                _store(out, o0 + j, std * z, fmt)
+                _store(out, o0 + j, loc + std * z, fmt)
 
 
 def set_threads(n: int) -> None:
@@ -274,7 +274,7 @@ def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt
     k0, k1, s0, s1 = (np.uint64(v) for v in key_words(stream))
     _fill(
         out, plan.starts, plan.run_len, plan.stride, wide, fmt, k0, k1, s0, s1,
-        sp.kind, sp.limit, sp.std, sp.a, sp.b, sp.P, sp.W, sp.Q,
+        sp.kind, sp.loc, sp.limit, sp.std, sp.a, sp.b, sp.P, sp.W, sp.Q,
     )
 
 

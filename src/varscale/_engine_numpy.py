@@ -126,8 +126,8 @@ def transform(words: npt.NDArray[np.uint64], wide: bool, sp: Sampler) -> npt.NDA
     """float64 values of the sampler for the given stream words."""
     u, ub = uniforms(words, wide)
     if sp.kind == KIND_UNIFORM:
-        return sp.limit * (2.0 * u - 1.0)
-    return sp.std * normal_z(u, ub, sp)
+        return sp.loc + sp.limit * (2.0 * u - 1.0)
+    return sp.loc + sp.std * normal_z(u, ub, sp)
 
 
 def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> None:

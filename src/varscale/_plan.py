@@ -20,7 +20,16 @@ import numpy.typing as npt
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["FMT_BF16", "FMT_F16", "FMT_NATIVE", "Plan", "Sampler", "plan_region"]
+__all__ = [
+    "FMT_BF16",
+    "FMT_F16",
+    "FMT_NATIVE",
+    "Plan",
+    "Sampler",
+    "normal_sampler",
+    "plan_region",
+    "uniform_sampler",
+]
 
 FMT_NATIVE = 0  # float32 / float64 written directly
 FMT_F16 = 1  # IEEE half, stored as uint16 bits
@@ -36,9 +45,12 @@ class Sampler:
 
     For the normal, ``a`` and ``b`` are the bounds in std units (±inf for
     untruncated) and ``P, W, Q`` are Φ(a), Φ(b) − Φ(a) and 1 − Φ(b).
+    Every value is ``loc + limit·(2u − 1)`` or ``loc + std·z``.
+    Build them with :func:`uniform_sampler` and :func:`normal_sampler`.
     """
 
     kind: int
+    loc: float = 0.0
     limit: float = 0.0
     std: float = 0.0
     a: float = -math.inf
@@ -46,6 +58,50 @@ class Sampler:
     P: float = 0.0
     W: float = 1.0
     Q: float = 0.0
+
+
+def uniform_sampler(low: float, high: float) -> Sampler:
+    """U(low, high) as ``loc + half·(2u − 1)``, ``loc = (low + high)/2``, ``half = (high − low)/2``."""
+    low, high = float(low), float(high)
+    if not (math.isfinite(low) and math.isfinite(high)) or not low <= high:
+        raise InvalidArgumentError(
+            f"`low` and `high` must be finite with low <= high; received low={low!r}, high={high!r}."
+        )
+    if low == -high:
+        return Sampler(KIND_UNIFORM, limit=high)
+    return Sampler(KIND_UNIFORM, loc=(low + high) / 2.0, limit=(high - low) / 2.0)
+
+
+def normal_sampler(
+    mean: float, std: float, lower: float | None = None, upper: float | None = None
+) -> Sampler:
+    """N(mean, std²), optionally truncated to the *absolute* interval [lower, upper].
+
+    The bounds are converted to std units ``a = (lower − mean)/std``; the
+    interval must hold at least 1e-200 of the normal's mass.
+    """
+    from ._math import truncation_constants
+
+    mean, std = float(mean), float(std)
+    if not (math.isfinite(mean) and math.isfinite(std)) or std < 0.0:
+        raise InvalidArgumentError(
+            f"`mean` and `std` must be finite with std >= 0; received mean={mean!r}, std={std!r}."
+        )
+    if std == 0.0:
+        return Sampler(KIND_UNIFORM, loc=mean, limit=0.0)
+    a = -math.inf if lower is None else (float(lower) - mean) / std
+    b = math.inf if upper is None else (float(upper) - mean) / std
+    if math.isnan(a) or math.isnan(b) or not a < b:
+        raise InvalidArgumentError(
+            f"the truncation bounds must satisfy lower < upper; received lower={lower!r}, upper={upper!r}."
+        )
+    P, W, Q = truncation_constants(a, b)
+    if W < 1e-200:
+        raise InvalidArgumentError(
+            f"the truncation interval [{lower!r}, {upper!r}] holds only {W:.3g} of N({mean!r}, {std!r}²); "
+            f"it must hold at least 1e-200."
+        )
+    return Sampler(KIND_NORMAL, loc=mean, std=std, a=a, b=b, P=P, W=W, Q=Q)
 
 
 @dataclass(frozen=True)

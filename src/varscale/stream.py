@@ -30,7 +30,9 @@ Uniform variate
     rounding to float64; ``ū`` is exact when ``u ≥ 1/2`` and ``u`` when
     ``u < 1/2``).
 Transforms (float64, rounded once to the output dtype)
-    * uniform: ``x = limit·(2u − 1)``;
+    * uniform: ``x = loc + limit·(2u − 1)`` (``loc = 0`` for every
+      variance-scaling draw; ``U(lo, hi)`` has ``loc = (lo + hi)/2``,
+      ``limit = (hi − lo)/2``);
     * normal truncated to ``[a, b]`` (in std units; untruncated is ``a = −∞,
       b = +∞``): with ``P = Φ(a)``, ``W = Φ(b) − Φ(a)``, ``Q = 1 − Φ(b)``
       (each correctly rounded, computed in Python with ``decimal``),
@@ -38,7 +40,8 @@ Transforms (float64, rounded once to the output dtype)
       ``z = central(q)``; otherwise the tail probability is ``t = p`` when
       ``q < 0`` and ``t = Q + ū·W`` when ``q ≥ 0`` (so the upper tail keeps
       full precision), ``r = sqrt(−log t)``, ``z = ∓tail(r)``. Then
-      ``z = min(max(z, a), b)`` and ``x = std·z``.
+      ``z = min(max(z, a), b)`` and ``x = loc + std·z`` (``loc`` the mean, 0
+      for every variance-scaling draw).
 Φ⁻¹
     Wichura's AS 241 (PPND16) with its three regions, evaluated by Horner's
     rule in the order written in ``varscale._math``, no fused multiply-add.

@@ -1,0 +1,31 @@
+"""Test support: framework imports that fail (not skip) when the run requires them.
+
+``VARSCALE_REQUIRE`` lists the optional packages the run must test, comma
+separated (CI sets ``torch,jax,tensorflow,keras,mindspore,dask,distributed,zarr,safetensors,matplotlib``).
+A test that needs a package calls :func:`need`; if the package is required and
+fails to import, the test fails with the import error, otherwise it is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import types
+
+import pytest
+
+
+def required() -> set[str]:
+    return {p.strip() for p in os.environ.get("VARSCALE_REQUIRE", "").split(",") if p.strip()}
+
+
+def need(module: str) -> types.ModuleType:
+    """Import ``module`` for a test; fail if it is required by the run, else skip."""
+    top = module.split(".")[0]
+    try:
+        return importlib.import_module(module)
+    except Exception as err:  # noqa: BLE001 - any import failure of a required package fails
+        if top in required():
+            pytest.fail(f"required package {module!r} failed to import: {type(err).__name__}: {err}")
+        pytest.skip(f"{module} is not installed")
+        raise  # unreachable
