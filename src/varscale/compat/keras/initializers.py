@@ -1,0 +1,656 @@
+"""Keras 3 variance-scaling initializers (``keras.initializers``), as Keras 3.15 runs them.
+
+Mirrors ``keras/src/initializers/random_initializers.py`` and
+``keras/src/initializers/__init__.py`` of Keras 3.15:
+
+* ``VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal",
+  seed=None, input_axes=None, output_axes=None)`` and the presets
+  ``GlorotUniform``/``GlorotNormal`` (1.0, fan_avg), ``LecunUniform``/
+  ``LecunNormal`` (1.0, fan_in), ``HeUniform``/``HeNormal`` (2.0, fan_in),
+  each ``(seed=None, input_axes=None, output_axes=None)``; ``__call__(shape,
+  dtype=None)``.
+* :func:`compute_fans`: rank 0 → (1, 1); rank 1 ``(k,)`` → (k, k); rank 2 →
+  (s0, s1); rank ≥ 3 is ``(*kernel, in, out)``. ``input_axes``/
+  ``output_axes`` (new in 3.15) are used **only if both are given** (one
+  alone is silently ignored), as products of those axes. ``n`` is clamped by
+  ``max(1.0, n)``.
+* ``"truncated_normal"``: ``σ' = sqrt(scale/n)/0.87962566103423978`` cut at
+  ±2σ' (realized std ``sqrt(scale/n)``); ``"untruncated_normal"``:
+  ``N(0, scale/n)``; ``"uniform"``: ``U(±sqrt(3·scale/n))``.
+  ``distribution`` is lowercased and ``"normal"`` is rewritten to
+  ``"truncated_normal"`` (in the config too); ``mode`` is case-sensitive.
+* Seeds: an int seed, or None, is a fixed seed: **every call of the same
+  instance returns the same values**. ``seed=None`` draws
+  ``random.randint(1, 10**9)`` from Python's global :mod:`random` at
+  construction (so ``random.seed(...)`` or ``keras.utils.set_random_seed``
+  make unseeded initializers reproducible) and keeps ``"seed": None`` in the
+  config; two unseeded instances differ. A :class:`SeedGenerator` (this
+  module's, or a ``keras.random.SeedGenerator``, converted by its config)
+  advances on each call, so each call differs.
+* Configs, :func:`serialize`, :func:`deserialize` and :func:`get` give and
+  take the dicts real Keras does (``{"module": "keras.initializers",
+  "class_name": ..., "config": ..., "registered_name": None}``), so a config
+  from a model saved by Keras loads here and ours load in Keras.
+* Error types and messages are Keras' (see each class).
+
+Differences from Keras, on purpose: values come from varscale's stream and
+are returned as NumPy arrays (pass them to ``keras.Variable`` or use the
+initializer in a layer: Keras converts them). Integer seeds key varscale's
+stream modulo 2**64. Keras leaves non-floating dtypes to its backend (the TF
+backend returns integers for a uniform draw and raises TypeError or
+InvalidArgumentError for normals); here any dtype Keras knows that is not
+float16, bfloat16, float32 or float64 raises ``TypeError``, and a name Keras
+does not know raises Keras' ``ValueError("Invalid dtype: ...")``.
+:func:`deserialize` and :func:`get` know the variance-scaling family only;
+other Keras initializer names (``"zeros"``, ``"RandomNormal"``…) raise
+``ValueError``.
+
+Example:
+    >>> from varscale.compat.keras import initializers
+    >>> init = initializers.HeNormal(seed=1)
+    >>> w = init((3, 3, 64, 128))
+    >>> bool((w == init((3, 3, 64, 128))).all())
+    True
+    >>> initializers.serialize(init)
+    {'module': 'keras.initializers', 'class_name': 'HeNormal', 'config': {'seed': 1, 'input_axes': None, 'output_axes': None}, 'registered_name': None}
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import random as python_random
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..._generate import draw
+from ..._plan import Sampler, normal_sampler, uniform_sampler
+from ...stream import Stream
+
+__all__ = [
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "SeedGenerator",
+    "VarianceScaling",
+    "compute_fans",
+    "deserialize",
+    "get",
+    "serialize",
+]
+
+#: std of a standard normal truncated to [-2, 2], the constant Keras divides by.
+TRUNCATED_STD = 0.87962566103423978
+
+# keras.src.backend.common.dtypes (3.15)
+_ALLOWED_DTYPES = (
+    "float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16",
+    "int32", "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2",
+    "complex64", "complex128",
+)
+_PYTHON_DTYPES_MAP: dict[Any, str] = {
+    bool: "bool", int: "int64", float: "float32", str: "string", "int": "int64", complex: "complex128",
+}
+_FLOATING = ("float16", "bfloat16", "float32", "float64")
+
+
+def _floatx() -> str:
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            return str(keras.config.floatx())
+        except AttributeError:
+            pass
+    return "float32"
+
+
+def standardize_dtype(dtype: Any) -> str:
+    """``keras.backend.standardize_dtype``: None → floatx, objects → their name."""
+    if dtype is None:
+        return _floatx()
+    try:
+        dtype = _PYTHON_DTYPES_MAP.get(dtype, dtype)
+    except TypeError:  # unhashable
+        pass
+    if hasattr(dtype, "name"):
+        dtype = dtype.name
+    elif hasattr(dtype, "__name__"):
+        dtype = dtype.__name__
+    elif hasattr(dtype, "__str__") and ("torch" in str(dtype) or "jax.numpy" in str(dtype)):
+        dtype = str(dtype).split(".")[-1]
+    if dtype not in _ALLOWED_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype}")
+    return str(dtype)
+
+
+def compute_fans(
+    shape: Sequence[int], input_axes: Sequence[int] | None = None, output_axes: Sequence[int] | None = None
+) -> tuple[int, int]:
+    """Keras 3.15's ``compute_fans``: ``(fan_in, fan_out)`` as ints.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import compute_fans
+        >>> compute_fans((3, 3, 64, 128)), compute_fans((3, 3, 64, 128), input_axes=[2])
+        ((576, 1152), (576, 1152))
+        >>> compute_fans((8, 4, 16), input_axes=[0, 1], output_axes=[2])
+        (32, 16)
+    """
+    shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        fan_in = 1
+        for axis in input_axes:
+            fan_in *= shape[axis]
+        fan_out = 1
+        for axis in output_axes:
+            fan_out *= shape[axis]
+        return int(fan_in), int(fan_out)
+    if len(shape) < 1:
+        fan_in = fan_out = 1
+    elif len(shape) == 1:
+        fan_in = fan_out = shape[0]
+    elif len(shape) == 2:
+        fan_in = shape[0]
+        fan_out = shape[1]
+    else:
+        receptive_field_size = 1
+        for dim in shape[:-2]:
+            receptive_field_size *= dim
+        fan_in = shape[-2] * receptive_field_size
+        fan_out = shape[-1] * receptive_field_size
+    return int(fan_in), int(fan_out)
+
+
+def make_default_seed() -> int:
+    """Keras' ``make_default_seed``: ``random.randint(1, int(1e9))`` from Python's global RNG."""
+    return python_random.randint(1, int(1e9))
+
+
+_name_counts: dict[str, int] = {}
+
+
+def _auto_name(base: str) -> str:
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
+    count = _name_counts.get(snake, 0)
+    _name_counts[snake] = count + 1
+    return snake if count == 0 else f"{snake}_{count}"
+
+
+def _key(seed: int) -> int:
+    return int(seed) % 2**64
+
+
+class SeedGenerator:
+    """A seed whose state advances on every draw (``keras.random.SeedGenerator``).
+
+    An initializer given a ``SeedGenerator`` returns different values on each
+    call, reproducibly: call ``k`` (from 0) of a generator seeded ``s`` uses
+    varscale stream ``(s mod 2**64, k)``.
+
+    Args:
+        seed: an int, or None for :func:`make_default_seed`.
+        name: config name; None gives ``"seed_generator"``, ``"seed_generator_1"``…
+
+    Example:
+        >>> from varscale.compat.keras.initializers import HeUniform, SeedGenerator
+        >>> init = HeUniform(seed=SeedGenerator(42, name="sg"))
+        >>> bool((init((4, 4)) == init((4, 4))).all())
+        False
+        >>> init.get_config()["seed"]["config"]
+        {'seed': 42, 'name': 'sg'}
+    """
+
+    def __init__(self, seed: int | None = None, name: str | None = None, **kwargs: Any) -> None:
+        if name is None:
+            name = _auto_name(type(self).__name__)
+        self.name = name
+        kwargs.pop("backend", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments: {kwargs}")
+        self._initial_seed = seed
+        if seed is None:
+            seed = make_default_seed()
+        if not isinstance(seed, int):
+            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}")
+        self._seed = seed
+        self._count = 0
+
+    def next(self) -> Stream:
+        """The stream of the next draw; advances the state."""
+        stream = Stream(_key(self._seed), self._count % 2**64)
+        self._count += 1
+        return stream
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self._initial_seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SeedGenerator:
+        return cls(**config)
+
+
+def _serialize_object(obj: Any) -> Any:
+    if isinstance(obj, SeedGenerator):
+        return {
+            "module": "keras.random",
+            "class_name": "SeedGenerator",
+            "config": obj.get_config(),
+            "registered_name": None,
+        }
+    return obj
+
+
+def _is_keras_seed_generator(obj: Any) -> bool:
+    return type(obj).__name__ == "SeedGenerator" and callable(getattr(obj, "get_config", None))
+
+
+class Initializer:
+    """Base class (``keras.initializers.Initializer``): config, ``from_config``, ``clone``."""
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+        raise NotImplementedError("Initializer subclasses must implement the `__call__()` method.")
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        """``cls(**config)``, as Keras does (a TF1 config with ``dtype`` raises TypeError)."""
+        return cls(**config)
+
+    def clone(self) -> Initializer:
+        return self.__class__.from_config(self.get_config())
+
+
+class RandomInitializer(Initializer):
+    """Keras' seed handling: an int, None (drawn now) or a SeedGenerator (or its config)."""
+
+    def __init__(self, seed: Any = None) -> None:
+        self._init_seed = seed
+        if seed is None:
+            seed = make_default_seed()
+        elif isinstance(seed, dict):
+            seed = _deserialize_seed(seed)
+        elif _is_keras_seed_generator(seed) and not isinstance(seed, SeedGenerator):
+            seed = SeedGenerator(**seed.get_config())
+            self._init_seed = seed
+        elif not isinstance(seed, (int, SeedGenerator)):
+            raise ValueError(
+                "`seed` argument should be an instance of `keras.random.SeedGenerator()` or an integer. "
+                f"Received: seed={seed}"
+            )
+        self.seed: int | SeedGenerator = seed
+
+    def _stream(self) -> Stream:
+        if isinstance(self.seed, SeedGenerator):
+            return self.seed.next()
+        return Stream(_key(self.seed), 0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": _serialize_object(self._init_seed)}
+
+
+def _deserialize_seed(config: dict[str, Any]) -> SeedGenerator:
+    if config.get("class_name") != "SeedGenerator" or not isinstance(config.get("config"), dict):
+        raise ValueError(
+            "`seed` argument should be an instance of `keras.random.SeedGenerator()` or an integer. "
+            f"Received: seed={config}"
+        )
+    return SeedGenerator.from_config(config["config"])
+
+
+class VarianceScaling(RandomInitializer):
+    """Builds Keras 3's ``VarianceScaling`` initializer.
+
+    Args:
+        scale: positive float.
+        mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"`` (case-sensitive).
+        distribution: ``"truncated_normal"``, ``"untruncated_normal"``,
+            ``"uniform"`` (any case), or ``"normal"`` (stored as ``"truncated_normal"``).
+        seed: int, None or :class:`SeedGenerator` (see the module docstring).
+        input_axes: axes whose product is fan_in; used only with ``output_axes``.
+        output_axes: axes whose product is fan_out; used only with ``input_axes``.
+
+    Raises:
+        ValueError: Keras' messages, e.g. ``"Argument `scale` must be positive
+            float. Received: scale=0.0"``.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import VarianceScaling
+        >>> init = VarianceScaling(0.1, "fan_in", "uniform", seed=0)
+        >>> init((2, 2)).shape
+        (2, 2)
+        >>> VarianceScaling(distribution="Normal").get_config()["distribution"]
+        'truncated_normal'
+    """
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: Any = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ) -> None:
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
+        allowed_modes = {"fan_in", "fan_out", "fan_avg"}
+        if mode not in allowed_modes:
+            raise ValueError(f"Invalid `mode` argument: {mode}. Please use one of {allowed_modes}")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        allowed_distributions = {"uniform", "truncated_normal", "untruncated_normal"}
+        if distribution not in allowed_distributions:
+            raise ValueError(
+                f"Invalid `distribution` argument: {distribution}.Please use one of {allowed_distributions}"
+            )
+        self.scale = scale
+        self.mode = mode
+        self.distribution = distribution
+        self.input_axes = input_axes
+        self.output_axes = output_axes
+        super().__init__(seed=seed)
+
+    def describe(self, shape: Sequence[int]) -> dict[str, Any]:
+        """Fans, the clamped ``n`` and the draw's ``stddev`` (parameter), ``limit`` and ``bounds``.
+
+        Example:
+            >>> from varscale.compat.keras.initializers import HeNormal
+            >>> d = HeNormal().describe((3, 3, 64, 128))
+            >>> d["fan_in"], round(d["stddev"], 6)
+            (576, 0.066989)
+        """
+        scale = float(self.scale)
+        fan_in, fan_out = compute_fans(shape, input_axes=self.input_axes, output_axes=self.output_axes)
+        if self.mode == "fan_in":
+            n = max(1.0, fan_in)
+        elif self.mode == "fan_out":
+            n = max(1.0, fan_out)
+        else:
+            n = max(1.0, (fan_in + fan_out) / 2.0)
+        scale /= n
+        base = {"fan_in": fan_in, "fan_out": fan_out, "n": n, "distribution": self.distribution}
+        if self.distribution == "truncated_normal":
+            stddev = math.sqrt(scale) / TRUNCATED_STD
+            return base | {"stddev": stddev, "limit": None, "bounds": (-2.0 * stddev, 2.0 * stddev)}
+        if self.distribution == "untruncated_normal":
+            stddev = math.sqrt(scale)
+            return base | {"stddev": stddev, "limit": None, "bounds": (-math.inf, math.inf)}
+        limit = math.sqrt(3.0 * scale)
+        return base | {"stddev": None, "limit": limit, "bounds": (-limit, limit)}
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        """The varscale sampler for ``shape``."""
+        d = self.describe(shape)
+        if d["limit"] is not None:
+            return uniform_sampler(-d["limit"], d["limit"])
+        if d["distribution"] == "untruncated_normal":
+            return normal_sampler(0.0, d["stddev"])
+        s = d["stddev"]
+        return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray[Any, Any]:
+        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx)."""
+        name = standardize_dtype(dtype)
+        if name not in _FLOATING:
+            raise TypeError(
+                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
+                f"received dtype={name!r}."
+            )
+        dims = tuple(operator_index(d) for d in shape)
+        return draw(dims, name, self.sampler(dims), self._stream())
+
+    def get_config(self) -> dict[str, Any]:
+        base_config = super().get_config()
+        config = {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
+        return {**base_config, **config}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def operator_index(value: Any) -> int:
+    """A shape entry as an int (NumPy and framework integers included)."""
+    if isinstance(value, bool):
+        raise TypeError(f"`shape` must contain integers; received the boolean {value!r}.")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    raise TypeError(f"`shape` must contain integers; received {value!r} of type {type(value).__name__}.")
+
+
+class _Preset(VarianceScaling):
+    _scale: ClassVar[float] = 1.0
+    _mode: ClassVar[str] = "fan_in"
+    _distribution: ClassVar[str] = "truncated_normal"
+
+    def __init__(
+        self, seed: Any = None, input_axes: Sequence[int] | None = None, output_axes: Sequence[int] | None = None
+    ) -> None:
+        super().__init__(
+            scale=self._scale,
+            mode=self._mode,
+            distribution=self._distribution,
+            seed=seed,
+            input_axes=input_axes,
+            output_axes=output_axes,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "seed": _serialize_object(self._init_seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
+
+
+class GlorotUniform(_Preset):
+    """Glorot uniform: ``U(±sqrt(6/(fan_in + fan_out)))`` (``VarianceScaling(1.0, "fan_avg", "uniform")``).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import GlorotUniform
+        >>> GlorotUniform(seed=3).get_config()
+        {'seed': 3, 'input_axes': None, 'output_axes': None}
+    """
+
+    _mode = "fan_avg"
+    _distribution = "uniform"
+
+
+class GlorotNormal(_Preset):
+    """Glorot normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``."""
+
+    _mode = "fan_avg"
+
+
+class LecunUniform(_Preset):
+    """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``."""
+
+    _distribution = "uniform"
+
+
+class LecunNormal(_Preset):
+    """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``."""
+
+
+class HeUniform(_Preset):
+    """He uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``."""
+
+    _scale = 2.0
+    _distribution = "uniform"
+
+
+class HeNormal(_Preset):
+    """He normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``."""
+
+    _scale = 2.0
+
+
+_CLASSES: tuple[type[VarianceScaling], ...] = (
+    VarianceScaling, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
+)
+
+
+def _snake(name: str) -> str:
+    # keras.src.utils.naming.to_snake_case
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
+
+
+ALL_OBJECTS_DICT: dict[str, type[VarianceScaling]] = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+
+# Keras initializer identifiers outside the variance-scaling family.
+_OTHER_KERAS_NAMES = frozenset(
+    {
+        "Initializer", "Constant", "Identity", "Ones", "STFT", "Zeros", "Orthogonal", "RandomNormal",
+        "RandomUniform", "TruncatedNormal", "initializer", "constant", "identity", "ones", "stft", "zeros",
+        "orthogonal", "random_normal", "random_uniform", "truncated_normal", "IdentityInitializer", "normal",
+        "one", "STFTInitializer", "OrthogonalInitializer", "uniform", "zero",
+    }
+)
+
+
+def serialize(initializer: Any) -> Any:
+    """Keras' ``serialize``: ``{"module", "class_name", "config", "registered_name"}``.
+
+    None, ints, floats, strings and lists pass through as in Keras.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import VarianceScaling, serialize
+        >>> serialize(VarianceScaling(2.0, seed=4))["config"]
+        {'seed': 4, 'scale': 2.0, 'mode': 'fan_in', 'distribution': 'truncated_normal', 'input_axes': None, 'output_axes': None}
+    """
+    if initializer is None or isinstance(initializer, (bool, int, float, str)):
+        return initializer
+    if isinstance(initializer, VarianceScaling):
+        return {
+            "module": "keras.initializers",
+            "class_name": type(initializer).__name__,
+            "config": initializer.get_config(),
+            "registered_name": None,
+        }
+    if isinstance(initializer, SeedGenerator):
+        return _serialize_object(initializer)
+    raise TypeError(
+        f"`initializer` must be one of varscale.compat.keras's initializers to serialize; received "
+        f"initializer={initializer!r} of type {type(initializer).__name__}."
+    )
+
+
+def _lookup(name: str, custom_objects: dict[str, Any] | None) -> Any:
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in ALL_OBJECTS_DICT:
+        return ALL_OBJECTS_DICT[name]
+    if name in _OTHER_KERAS_NAMES:
+        raise ValueError(
+            f"Keras initializer {name!r} is not part of varscale.compat.keras, which mirrors the "
+            f"variance-scaling family only: {', '.join(sorted(c.__name__ for c in _CLASSES))}."
+        )
+    return None
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Keras' ``deserialize``: build an initializer from a name or a config dict.
+
+    Accepts a class name or its snake_case (``"HeNormal"``, ``"he_normal"``,
+    ``"variance_scaling"``) and the dicts Keras writes, with or without
+    ``"module"``/``"registered_name"``. As in Keras, an unknown name is
+    returned unchanged (``get`` then raises), a dict without ``"class_name"``
+    raises ``ValueError`` and a config the class does not take raises
+    ``TypeError``.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import deserialize
+        >>> deserialize({"module": "keras.initializers", "class_name": "HeNormal",
+        ...              "config": {"seed": 1, "input_axes": None, "output_axes": None},
+        ...              "registered_name": None}).get_config()
+        {'seed': 1, 'input_axes': None, 'output_axes': None}
+    """
+    if config is None:
+        return None
+    if isinstance(config, str):
+        cls = _lookup(config, custom_objects)
+        return config if cls is None else cls()
+    if isinstance(config, (list, tuple, bool, int, float)):
+        return config
+    if not isinstance(config, dict):
+        return config
+    if "class_name" not in config or "config" not in config:
+        if "class_name" in config:
+            config = {**config, "config": {}}
+        else:
+            raise ValueError(f"Unknown `config` as a `dict`, config={config}")
+    class_name = config["class_name"]
+    inner = config["config"]
+    cls = _lookup(class_name, custom_objects)
+    if cls is None:
+        return class_name
+    if not isinstance(inner, dict):
+        inner = {}
+    try:
+        return cls.from_config(inner)
+    except TypeError as err:
+        full = {
+            "module": config.get("module", "keras.initializers"),
+            "class_name": class_name,
+            "config": inner,
+            "registered_name": config.get("registered_name"),
+        }
+        raise TypeError(
+            f"{cls} could not be deserialized properly. Please ensure that components that are Python "
+            "object instances (layers, models, etc.) returned by `get_config()` are explicitly "
+            "deserialized in the model's `from_config()` method.\n\n"
+            f"config={full}.\n\nException encountered: {err}"
+        ) from err
+
+
+def get(identifier: Any) -> Any:
+    """Keras' ``get``: None, a name, a config dict, a class or a callable.
+
+    Names are case-sensitive as in Keras: ``"he_normal"`` and ``"HeNormal"``
+    work, ``"He_Normal"`` raises ``ValueError: Could not interpret
+    initializer identifier: He_Normal``.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import get
+        >>> type(get("glorot_uniform")).__name__
+        'GlorotUniform'
+        >>> get("He_Normal")
+        Traceback (most recent call last):
+        ...
+        ValueError: Could not interpret initializer identifier: He_Normal
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = deserialize({"class_name": str(identifier), "config": {}})
+    else:
+        obj = identifier
+    if callable(obj):
+        if inspect.isclass(obj):
+            obj = obj()
+        return obj
+    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
