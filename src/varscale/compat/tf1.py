@@ -389,7 +389,9 @@ variance_scaling_initializer = VarianceScaling
 class GlorotUniform(VarianceScaling):
     """TF1's ``glorot_uniform_initializer``: ``VarianceScaling(1.0, "fan_avg", "uniform")``.
 
-    ``get_config()`` is ``{"seed", "dtype"}`` as in TensorFlow.
+    ``get_config()`` is ``{"seed", "dtype"}`` as in TensorFlow. As in
+    TensorFlow, the constructor's ``dtype`` is ignored: calls default to
+    float32 (pass ``dtype=`` to the call instead).
 
     Example:
         >>> from varscale.compat.tf1 import glorot_uniform_initializer
@@ -398,7 +400,10 @@ class GlorotUniform(VarianceScaling):
     """
 
     def __init__(self, seed: int | None = None, dtype: Any = float32) -> None:
-        super().__init__(scale=1.0, mode="fan_avg", distribution="uniform", seed=seed, dtype=dtype)
+        # TF's quirk, mirrored: ``dtype`` is accepted and dropped (not passed on, not
+        # validated), so calls default to float32 and the config says "float32".
+        del dtype
+        super().__init__(scale=1.0, mode="fan_avg", distribution="uniform", seed=seed)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed, "dtype": self.dtype.name}
@@ -407,11 +412,15 @@ class GlorotUniform(VarianceScaling):
 class GlorotNormal(VarianceScaling):
     """TF1's ``glorot_normal_initializer``: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``.
 
-    ``get_config()`` is ``{"seed", "dtype"}`` as in TensorFlow.
+    ``get_config()`` is ``{"seed", "dtype"}`` as in TensorFlow; the
+    constructor's ``dtype`` is ignored, as in TensorFlow.
     """
 
     def __init__(self, seed: int | None = None, dtype: Any = float32) -> None:
-        super().__init__(scale=1.0, mode="fan_avg", distribution="truncated_normal", seed=seed, dtype=dtype)
+        # TF's quirk, mirrored: ``dtype`` is accepted and dropped (not passed on, not
+        # validated), so calls default to float32 and the config says "float32".
+        del dtype
+        super().__init__(scale=1.0, mode="fan_avg", distribution="truncated_normal", seed=seed)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed, "dtype": self.dtype.name}
