@@ -452,6 +452,22 @@ class _Preset(VarianceScaling):
             output_axes=output_axes,
         )
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Give each preset an ``__init__`` of its own name, so that argument errors
+        # read "HeNormal.__init__() got an unexpected keyword argument ..." as in Keras.
+        super().__init_subclass__(**kwargs)
+
+        def __init__(
+            self: _Preset,
+            seed: Any = None,
+            input_axes: Sequence[int] | None = None,
+            output_axes: Sequence[int] | None = None,
+        ) -> None:
+            _Preset.__init__(self, seed=seed, input_axes=input_axes, output_axes=output_axes)
+
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
     def get_config(self) -> dict[str, Any]:
         return {
             "seed": _serialize_object(self._init_seed),
