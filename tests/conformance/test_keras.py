@@ -400,3 +400,21 @@ def test_usable_as_keras_layer_initializer(keras: Any) -> None:
     layer = keras.layers.Dense(16, kernel_initializer=init)
     layer.build((None, 32))
     assert np.array_equal(layer.kernel.numpy(), init((32, 16)))
+
+
+def test_facades_import_no_framework() -> None:
+    """Importing the three facades (and drawing) imports neither TensorFlow nor Keras."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from varscale.compat.keras import initializers\n"
+        "from varscale.compat import tf1\n"
+        "from varscale.compat.tf_contrib import layers\n"
+        "initializers.HeNormal(seed=1)((3, 3)); tf1.VarianceScaling(seed=1)([3, 3])\n"
+        "layers.xavier_initializer(seed=1)([3, 3])\n"
+        "bad = sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
