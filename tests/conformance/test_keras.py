@@ -418,3 +418,13 @@ def test_facades_import_no_framework() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_as_tensor(keras: Any, dtype: str) -> None:
+    """as_tensor=True returns a Keras backend tensor holding exactly the NumPy result."""
+    init = ours_mod.LecunNormal(seed=3)
+    t = init((6, 5), dtype=dtype, as_tensor=True)
+    assert keras.ops.is_tensor(t) and keras.backend.standardize_dtype(t.dtype) == dtype
+    got = keras.ops.convert_to_numpy(keras.ops.cast(t, "float64"))
+    assert np.array_equal(got, init((6, 5), dtype=dtype).astype(np.float64))

@@ -335,3 +335,14 @@ def test_seed_semantics() -> None:
     assert np.array_equal(seeded([32, 8]), seeded([32, 8]))
     unseeded = tf1.VarianceScaling()
     assert not np.array_equal(unseeded([32, 8]), unseeded([32, 8]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_as_tensor(tf: Any, dtype: str) -> None:
+    """as_tensor=True returns a tf.Tensor (partitioned too) holding exactly the NumPy result."""
+    init = tf1.VarianceScaling(2.0, "fan_avg", "uniform", seed=3)
+    info = tf1.PartitionInfo([12, 5], [6, 0])
+    t = init([6, 5], dtype=dtype, partition_info=info, as_tensor=True)
+    assert isinstance(t, tf.Tensor) and t.dtype == getattr(tf, dtype)
+    want = init([12, 5], dtype=dtype)[6:].astype(np.float64)
+    assert np.array_equal(np.asarray(tf.cast(t, tf.float64)), want)

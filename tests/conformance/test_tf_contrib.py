@@ -255,3 +255,12 @@ def test_default_he_conv_numbers() -> None:
     assert round(realized, 6) == 0.059098
     x = init([3, 3, 64, 128]).astype(np.float64)
     assert abs(float(x.std()) / realized - 1) < 0.01
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_as_tensor(tf: Any, dtype: str) -> None:
+    """as_tensor=True returns a tf.Tensor holding exactly the NumPy result, in TF's dtype."""
+    init = layers.variance_scaling_initializer(seed=3, dtype=getattr(tf, dtype))
+    t = init([6, 5], as_tensor=True)
+    assert isinstance(t, tf.Tensor) and t.dtype == getattr(tf, dtype)
+    assert np.array_equal(np.asarray(tf.cast(t, tf.float64)), init([6, 5]).astype(np.float64))

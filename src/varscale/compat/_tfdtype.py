@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import missing_extra
+
 __all__ = [
     "FLOATING",
     "DType",
@@ -29,6 +31,7 @@ __all__ = [
     "float32",
     "float64",
     "storage_name",
+    "to_tf_tensor",
 ]
 
 #: The floating dtypes varscale draws, by TensorFlow name.
@@ -127,3 +130,12 @@ def storage_name(dtype: DType) -> str:
             f"received dtype={dtype!r}. TensorFlow's random ops raise TypeError for it too."
         )
     return dtype.name
+
+
+def to_tf_tensor(array: np.ndarray[Any, Any]) -> Any:
+    """``tf.convert_to_tensor(array)``, importing TensorFlow only now."""
+    try:
+        import tensorflow as tf
+    except ImportError as err:
+        raise missing_extra("tensorflow", "tensorflow", "as_tensor=True") from err
+    return tf.convert_to_tensor(array)

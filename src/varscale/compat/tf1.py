@@ -34,7 +34,7 @@ It only changes ``"normal"``; ``get_config()`` then carries
 
 Differences from TensorFlow, on purpose: values come from varscale's stream
 and are NumPy arrays (``tf.compat.v1.get_variable(initializer=init)``
-accepts them). A seeded instance returns the same values on every call (TF1
+accepts them), or ``tf.Tensor`` with ``init(shape, as_tensor=True)``. A seeded instance returns the same values on every call (TF1
 graph-mode behaviour; TF2 eager would advance); ``seed=None`` draws fresh
 entropy per call. TensorFlow's deprecation log lines are not emitted.
 
@@ -56,12 +56,19 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .._generate import draw
 from .._plan import Sampler, normal_sampler, uniform_sampler
 from ..stream import Stream, fresh_stream
-from ._tfdtype import DType, as_dtype, bfloat16, float16, float32, float64, storage_name
+from ._tfdtype import (
+    DType,
+    as_dtype,
+    bfloat16,
+    float16,
+    float32,
+    float64,
+    storage_name,
+    to_tf_tensor,
+)
 
 __all__ = [
     "GlorotNormal",
@@ -337,7 +344,9 @@ class VarianceScaling:
         s = d["stddev"]
         return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> np.ndarray[Any, Any]:
+    def __call__(
+        self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False
+    ) -> Any:
         """Draw a tensor of ``shape``, or the partition of a larger one.
 
         Args:
@@ -345,9 +354,11 @@ class VarianceScaling:
             dtype: None (the constructor's dtype) or a floating dtype.
             partition_info: None, or an object with ``full_shape`` and
                 ``var_offset`` (:class:`PartitionInfo`, TF's ``_PartitionInfo``).
+            as_tensor: keyword only; return a ``tf.Tensor`` instead of NumPy.
 
         Returns:
-            A NumPy array; partitioned, exactly ``full[var_offset : var_offset + shape]``.
+            A NumPy array (or ``tf.Tensor``); partitioned, exactly
+            ``full[var_offset : var_offset + shape]``.
         """
         dtype = self.dtype if dtype is None else as_dtype(dtype)
         name = storage_name(dtype)
@@ -355,9 +366,11 @@ class VarianceScaling:
         stream = self._stream if self._stream is not None else fresh_stream()
         sampler = self.sampler(dims, partition_info)
         if partition_info is None:
-            return draw(dims, name, sampler, stream)
-        full, region = _region(dims, partition_info)
-        return draw(full, name, sampler, stream, region=region)
+            out = draw(dims, name, sampler, stream)
+        else:
+            full, region = _region(dims, partition_info)
+            out = draw(full, name, sampler, stream, region=region)
+        return to_tf_tensor(out) if as_tensor else out
 
     def get_config(self) -> dict[str, Any]:
         """TF's config: ``scale``, ``mode``, ``distribution``, ``seed``, ``dtype`` (a name)."""

@@ -35,7 +35,8 @@ Mirrors ``keras/src/initializers/random_initializers.py`` and
 
 Differences from Keras, on purpose: values come from varscale's stream and
 are returned as NumPy arrays (pass them to ``keras.Variable`` or use the
-initializer in a layer: Keras converts them). Integer seeds key varscale's
+initializer in a layer: Keras converts them), or as backend tensors with
+``init(shape, as_tensor=True)``. Integer seeds key varscale's
 stream modulo 2**64. Keras leaves non-floating dtypes to its backend (the TF
 backend returns integers for a uniform draw and raises TypeError or
 InvalidArgumentError for normals); here any dtype Keras knows that is not
@@ -66,8 +67,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import numpy as np
-
+from ..._errors import missing_extra
 from ..._generate import draw
 from ..._plan import Sampler, normal_sampler, uniform_sampler
 from ...stream import Stream
@@ -399,8 +399,12 @@ class VarianceScaling(RandomInitializer):
         s = d["stddev"]
         return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray[Any, Any]:
-        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx)."""
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx).
+
+        With ``as_tensor=True`` (keyword only) the result is a tensor of Keras'
+        backend (``keras.ops.convert_to_tensor``).
+        """
         name = standardize_dtype(dtype)
         if name not in _FLOATING:
             raise TypeError(
@@ -408,7 +412,14 @@ class VarianceScaling(RandomInitializer):
                 f"received dtype={name!r}."
             )
         dims = tuple(operator_index(d) for d in shape)
-        return draw(dims, name, self.sampler(dims), self._stream())
+        out = draw(dims, name, self.sampler(dims), self._stream())
+        if not as_tensor:
+            return out
+        try:
+            import keras
+        except ImportError as err:
+            raise missing_extra("keras", "keras", "as_tensor=True") from err
+        return keras.ops.convert_to_tensor(out, dtype=name)
 
     def get_config(self) -> dict[str, Any]:
         base_config = super().get_config()

@@ -33,8 +33,9 @@ docstring.
   raises ``ValueError: math domain error`` at call time.
 
 Differences from TensorFlow, on purpose: the values come from varscale's
-stream and are returned as NumPy arrays (``tf.constant(x)`` or
-``tf.compat.v1.get_variable(initializer=...)`` accept them). A seeded
+stream and are returned as NumPy arrays (``tf.compat.v1.get_variable(
+initializer=...)`` accepts them), or as ``tf.Tensor`` with
+``init(shape, as_tensor=True)``. A seeded
 initializer returns the same values on every call (TF1 graph-mode
 behaviour; TF eager would advance); ``seed=None`` draws fresh entropy on
 every call.
@@ -56,12 +57,18 @@ import math
 import numbers
 from typing import Any
 
-import numpy as np
-
 from ..._generate import draw
 from ..._plan import Sampler, normal_sampler, uniform_sampler
 from ...stream import Stream, fresh_stream
-from .._tfdtype import DType, bfloat16, float16, float32, float64, storage_name
+from .._tfdtype import (
+    DType,
+    bfloat16,
+    float16,
+    float32,
+    float64,
+    storage_name,
+    to_tf_tensor,
+)
 
 __all__ = [
     "ContribInitializer",
@@ -155,8 +162,13 @@ class ContribInitializer:
         s = d["stddev"]
         return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
 
-    def __call__(self, shape: Any, dtype: Any = _SENTINEL, partition_info: Any = None) -> np.ndarray[Any, Any]:
-        """Draw a tensor of ``shape``; ``partition_info`` is accepted and ignored, as in contrib."""
+    def __call__(
+        self, shape: Any, dtype: Any = _SENTINEL, partition_info: Any = None, *, as_tensor: bool = False
+    ) -> Any:
+        """Draw a tensor of ``shape``; ``partition_info`` is accepted and ignored, as in contrib.
+
+        Returns a NumPy array, or a ``tf.Tensor`` with ``as_tensor=True``.
+        """
         del partition_info  # contrib: "pylint: disable=unused-argument"
         if dtype is _SENTINEL:
             dtype = self.dtype
@@ -165,7 +177,8 @@ class ContribInitializer:
         sampler = self.sampler(shape)
         dims = tuple(int(d) for d in shape)
         stream = self._stream if self._stream is not None else fresh_stream()
-        return draw(dims, storage_name(DType(dtype.name)), sampler, stream)
+        out = draw(dims, storage_name(DType(dtype.name)), sampler, stream)
+        return to_tf_tensor(out) if as_tensor else out
 
     def __repr__(self) -> str:
         return (
