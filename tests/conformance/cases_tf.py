@@ -8,7 +8,6 @@ wrapped op still runs and returns its real result), never recomputed here.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -46,10 +45,6 @@ KS_SHAPE = (200, 100)
 
 def shape_id(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) if shape else "scalar"
-
-
-def cycle_scales(n: int) -> list[float]:
-    return [s for s, _ in zip(itertools.cycle(SCALES), range(n))]
 
 
 class Recorder:
