@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support import need
 from conformance.cases_tf import (
@@ -428,3 +430,23 @@ def test_as_tensor(keras: Any, dtype: str) -> None:
     assert keras.ops.is_tensor(t) and keras.backend.standardize_dtype(t.dtype) == dtype
     got = keras.ops.convert_to_numpy(keras.ops.cast(t, "float64"))
     assert np.array_equal(got, init((6, 5), dtype=dtype).astype(np.float64))
+
+
+@given(
+    shape=st.lists(st.integers(0, 9), min_size=0, max_size=6).map(tuple),
+    mode=st.sampled_from(MODES),
+    distribution=st.sampled_from(DISTRIBUTIONS),
+    scale=st.floats(1e-3, 1e3),
+    axes=st.sampled_from([None, "both", "input_only"]),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_numbers_match_keras_random_shapes(
+    keras: Any, shape: tuple[int, ...], mode: str, distribution: str, scale: float, axes: str | None
+) -> None:
+    """Property: for any shape of rank 0-6, scale and axes choice, our numbers are Keras'."""
+    kwargs: dict[str, Any] = {"scale": scale, "mode": mode, "distribution": distribution, "seed": 1}
+    if axes and len(shape) >= 2:
+        kwargs["input_axes"] = list(range(len(shape) - 1))
+        if axes == "both":
+            kwargs["output_axes"] = [len(shape) - 1]
+    _check_numbers(keras, keras.initializers.VarianceScaling(**kwargs), ours_mod.VarianceScaling(**kwargs), shape)

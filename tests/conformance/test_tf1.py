@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support import need
 from conformance.cases_tf import (
@@ -346,3 +348,21 @@ def test_as_tensor(tf: Any, dtype: str) -> None:
     assert isinstance(t, tf.Tensor) and t.dtype == getattr(tf, dtype)
     want = init([12, 5], dtype=dtype)[6:].astype(np.float64)
     assert np.array_equal(np.asarray(tf.cast(t, tf.float64)), want)
+
+
+@given(
+    shape=st.lists(st.integers(0, 9), min_size=0, max_size=6).map(tuple),
+    mode=st.sampled_from(MODES),
+    distribution=st.sampled_from(DISTRIBUTIONS),
+    scale=st.floats(1e-3, 1e3),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_numbers_match_tf_random_shapes(
+    tf: Any, shape: tuple[int, ...], mode: str, distribution: str, scale: float
+) -> None:
+    """Property: for any shape of rank 0-6 and any scale, our numbers are TF's."""
+    ref = tf.compat.v1.variance_scaling_initializer(scale=scale, mode=mode, distribution=distribution)
+    expect, _ = _record(tf, ref, list(shape))
+    d = tf1.VarianceScaling(scale=scale, mode=mode, distribution=distribution).describe(list(shape))
+    key = "limit" if expect["limit"] is not None else "stddev"
+    assert_close(d[key], expect[key], key)
