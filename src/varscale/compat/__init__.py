@@ -6,8 +6,9 @@ porting code means changing the import line. Their random values come from
 varscale's counter-based stream (not from the framework's generator) and are
 returned as NumPy arrays.
 
-Submodules are imported explicitly and never import one another; importing
-this package imports no framework.
+Submodules are imported explicitly and never import one another (the two
+TensorFlow facades share the private ``_tfdtype`` helper); importing this
+package, or any facade, imports no framework.
 
 Example:
     >>> from varscale.compat.keras import initializers
