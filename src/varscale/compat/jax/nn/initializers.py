@@ -1,0 +1,443 @@
+"""JAX ``jax.nn.initializers`` variance scaling on varscale's stream.
+
+Mirrors ``jax/_src/nn/initializers.py`` of jax 0.10 (the code, not its
+docstrings):
+
+* ``variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1,
+  batch_axis=(), dtype=None)`` returns ``init(key, shape, dtype=dtype,
+  out_sharding=None)``. Nothing is validated when it is built; at call time
+  ``ValueError("invalid mode for variance scaling initializer: …")`` and
+  ``ValueError("invalid distribution for variance scaling initializer: …")``,
+  both case-sensitive.
+* Modes ``"fan_in"``, ``"fan_out"``, ``"fan_avg"`` and ``"fan_geo_avg"``
+  (``sqrt(fan_in·fan_out)``).
+* Fans ``_compute_fans``: products over the named axes, ``rf =
+  prod(shape)/in_size/out_size/batch_size`` in float division, so fans are
+  floats, zero-size dimensions raise ``ZeroDivisionError`` (no ``max(1, n)``),
+  overlapping axes are not rejected ((5,) with ``in_axis=out_axis=0`` has fans
+  (1.0, 1.0)), and rank < 2 with the default ``in_axis=-2`` raises
+  ``ValueError("Can't compute input and output sizes of a 1-dimensional
+  weights tensor with default in_axis. …")``.
+* The variance is rounded to the **target dtype** before the square root
+  (``variance = jnp.array(scale/denominator, dtype)``), and the stddev /
+  limit is computed in that dtype: in bfloat16, ``2/576`` becomes
+  ``0.00347900`` (+0.195 %), exactly as JAX.
+* ``"truncated_normal"``: ``σ' = sqrt(variance)/0.87962566103423978`` (in the
+  dtype), cut at ``±2σ'``; ``"normal"`` is the **untruncated** ``N(0,
+  variance)``; ``"uniform"`` is ``U(±sqrt(3·variance))``.
+* Complex dtypes as JAX defines them: ``"uniform"`` is uniform on the disk of
+  radius ``sqrt(2·variance)``; ``"normal"`` has real and imaginary parts each
+  ``N(0, variance/2)``; ``"truncated_normal"`` has ``|z|² ~ Exp(1)``
+  truncated to ``|z| ≤ 2`` with a uniform angle, divided by JAX's constant
+  ``0.95311164380491208`` (the true std of that distribution is 0.9619618),
+  so ``E|z|² = 1.0187 × variance``, reproduced on purpose. The radius and
+  angle variates come from two varscale streams (the call's stream and one
+  with a derived stream id).
+* Integer dtypes raise JAX's ``ValueError("dtype argument to `uniform` must be
+  a float dtype, got int32")`` (``normal``: "a float or complex dtype").
+* ``scale`` is not checked: a negative scale gives NaN, as in JAX.
+* Presets (``in_axis=-2, out_axis=-1, batch_axis=(), dtype=None``):
+  ``glorot_uniform``/``xavier_uniform`` (1, fan_avg, uniform),
+  ``glorot_normal``/``xavier_normal`` (1, fan_avg, truncated_normal),
+  ``lecun_uniform``/``lecun_normal`` (1, fan_in, …), ``he_uniform``/
+  ``kaiming_uniform`` and ``he_normal``/``kaiming_normal`` (2, fan_in, …).
+
+**Keys.** ``key`` may be a JAX PRNG key (a typed key from ``jax.random.key`` or
+a raw ``uint32`` key from ``jax.random.PRNGKey``), a ``uint32`` NumPy array of
+2 or 4 words, or an int in ``[0, 2**64)``. The varscale seed is
+``(w0 << 32) | w1`` from the key data words ``w``, and the stream id
+``(w2 << 32) | w3`` for 4-word (``rbg``) keys, else 0. For threefry keys
+``jax.random.PRNGKey(s)`` has data ``[s >> 32, s & 0xFFFFFFFF]``, so
+``init(jax.random.PRNGKey(s), …)`` and ``init(s, …)`` give the same values
+(for 0 ≤ s < 2**32, or any 64-bit s with ``jax_enable_x64``), and split keys
+give unrelated streams. Keys that are traced (inside ``jit``) cannot be used:
+the values are generated on the host.
+
+**Outputs.** NumPy arrays by default (importing this module does not import
+jax). Pass ``as_jax=True`` to ``variance_scaling`` / a preset (or to one
+``init`` call) to get a ``jax.Array``; ``out_sharding`` (a ``jax.sharding``)
+places it with ``jax.device_put`` and implies ``as_jax``. The default dtype is
+float32, or float64 when jax is imported with ``jax_enable_x64`` on. NumPy
+has float64 even when JAX's x64 mode is off: ``dtype=float64`` then gives a
+float64 NumPy array (JAX would truncate to float32 with a warning;
+``as_jax=True`` hands the array to ``jnp.asarray``, which does).
+
+The bits differ from JAX's (another generator; every value is rounded once
+from float64); the formulas, fans, dtype rounding and errors are JAX's.
+
+Example:
+    >>> from varscale.compat.jax.nn import initializers
+    >>> init = initializers.he_normal()
+    >>> w = init(0, (3, 3, 64, 128))
+    >>> w.shape, w.dtype.name
+    ((3, 3, 64, 128), 'float32')
+    >>> initializers._compute_fans((3, 3, 64, 128))
+    (576.0, 1152.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from ...._dtypes import BFLOAT16
+from ...._generate import draw
+from ...._plan import Sampler, normal_sampler, uniform_sampler
+from ....stream import Stream, derive_stream, resolve_seed
+
+__all__ = [
+    "Initializer",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
+]
+
+Initializer = Callable[..., Any]
+
+#: JAX's constants: the std of N(0,1) truncated to ±2, and its (wrong) complex counterpart.
+_TRUNC_STD = 0.87962566103423978
+_COMPLEX_TRUNC_STD = 0.95311164380491208
+_NATIVE = {"float16", "bfloat16", "float32", "float64"}
+#: Stream id offset of the second variate (angle / imaginary part) of complex samples.
+_SECOND_ID = derive_stream(0, "varscale.compat.jax:complex").stream
+
+
+def _compute_fans(
+    shape: Sequence[int],
+    in_axis: int | Sequence[int] = -2,
+    out_axis: int | Sequence[int] = -1,
+    batch_axis: int | Sequence[int] = (),
+) -> tuple[float, float]:
+    """Effective (fan_in, fan_out), as JAX's ``_compute_fans`` (floats, no clamp).
+
+    Example:
+        >>> from varscale.compat.jax.nn.initializers import _compute_fans
+        >>> _compute_fans((8, 3, 4), batch_axis=0)
+        (3.0, 4.0)
+    """
+    if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+        raise ValueError(
+            f"Can't compute input and output sizes of a {len(shape)}-dimensional"
+            " weights tensor with default in_axis. Must be at least 2D or specify"
+            " in_axis explicitly."
+        )
+    if isinstance(in_axis, int):
+        in_size = shape[in_axis]
+    else:
+        in_size = math.prod([shape[i] for i in in_axis])
+    if isinstance(out_axis, int):
+        out_size = shape[out_axis]
+    else:
+        out_size = math.prod([shape[i] for i in out_axis])
+    if isinstance(batch_axis, int):
+        batch_size = shape[batch_axis]
+    else:
+        batch_size = math.prod([shape[i] for i in batch_axis])
+    receptive_field_size = math.prod(shape) / in_size / out_size / batch_size
+    fan_in = in_size * receptive_field_size
+    fan_out = out_size * receptive_field_size
+    return fan_in, fan_out
+
+
+def _canonicalize_shape(shape: Any) -> tuple[int, ...]:
+    try:
+        if isinstance(shape, numbers.Integral):
+            return (operator.index(shape),)
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(
+            f"Shapes must be 1D sequences of concrete values of integer type, got {shape}."
+        ) from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"Shapes must not have negative dimensions, got {dims}.")
+    return dims
+
+
+def _default_float() -> np.dtype[Any]:
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        try:
+            if bool(jax.config.jax_enable_x64):
+                return np.dtype(np.float64)
+        except AttributeError:  # pragma: no cover - a partially imported jax
+            pass
+    return np.dtype(np.float32)
+
+
+def _as_dtype(dtype: Any) -> np.dtype[Any]:
+    if dtype is None:
+        return _default_float()
+    dt: np.dtype[Any] = BFLOAT16 if isinstance(dtype, str) and dtype == "bfloat16" else np.dtype(dtype)
+    return dt
+
+
+def _is_floating(dt: np.dtype[Any]) -> bool:
+    if dt.kind == "f":
+        return True
+    if dt.kind == "V":
+        try:
+            ml_dtypes.finfo(dt)  # type: ignore[no-untyped-call]
+        except (TypeError, ValueError):
+            return False
+        return True
+    return False
+
+
+def _key_stream(key: Any) -> Stream:
+    """The varscale stream of a JAX key, raw key data or int (see the module docstring)."""
+    if isinstance(key, (bool, np.bool_)):
+        raise TypeError(f"`key` must be a JAX PRNG key or an int seed; received key={key!r}.")
+    if isinstance(key, numbers.Integral):
+        stream = resolve_seed(int(key), "key")
+        assert stream is not None
+        return stream
+    data: Any = key
+    if type(key).__module__.split(".")[0] in ("jax", "jaxlib"):
+        import jax
+
+        if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+            data = jax.random.key_data(key)
+        try:
+            data = np.asarray(data)
+        except Exception as err:  # a tracer: JAX raises its own error types
+            raise TypeError(
+                "`key` must be a concrete JAX PRNG key; a traced key (inside jax.jit / vmap) "
+                "cannot seed varscale, which generates on the host. Pass the key or an int "
+                f"seed from outside the transformation. ({type(err).__name__}: {err})"
+            ) from None
+    elif isinstance(key, np.ndarray):
+        data = key
+    else:
+        raise TypeError(
+            f"`key` must be a JAX PRNG key, a uint32 key-data array or an int seed; "
+            f"received an object of type {type(key).__name__}."
+        )
+    if data.dtype != np.uint32 or data.ndim != 1 or data.shape[0] not in (2, 4):
+        raise TypeError(
+            f"`key` must be a single PRNG key (2 or 4 uint32 words); received key data of "
+            f"shape {tuple(data.shape)} and dtype {data.dtype}."
+        )
+    w = [int(v) for v in data]
+    seed = (w[0] << 32) | w[1]
+    stream_id = (w[2] << 32) | w[3] if len(w) == 4 else 0
+    return Stream(seed, stream_id)
+
+
+def _real_dtype(dt: np.dtype[Any]) -> np.dtype[Any]:
+    return np.array(0, dt).real.dtype
+
+
+def _draw_real(shape: tuple[int, ...], dt: np.dtype[Any], sampler: Sampler, stream: Stream) -> np.ndarray:
+    name = "bfloat16" if dt == BFLOAT16 else dt.name
+    if name in _NATIVE:
+        return draw(shape, name, sampler, stream)
+    return draw(shape, "float32", sampler, stream).astype(dt)
+
+
+def _unit_uniforms(shape: tuple[int, ...], stream: Stream) -> tuple[np.ndarray, np.ndarray]:
+    """Two float64 arrays of U(0, 1) variates: from the call's stream and a derived one."""
+    unit = uniform_sampler(0.0, 1.0)
+    u1 = draw(shape, "float64", unit, stream)
+    u2 = draw(shape, "float64", unit, Stream(stream.seed, stream.stream ^ _SECOND_ID))
+    return u1, u2
+
+
+def _dtype_error(op: str, dt: np.dtype[Any]) -> ValueError:
+    kinds = "a float dtype" if op == "uniform" else "a float or complex dtype"
+    return ValueError(f"dtype argument to `{op}` must be {kinds}, got {dt.name}")
+
+
+def _normal_or_nan(
+    shape: tuple[int, ...], dt: np.dtype[Any], s: float, truncated: bool, stream: Stream
+) -> np.ndarray:
+    if not math.isfinite(s):  # a negative scale: NaN, as JAX
+        return np.full(shape, s, dtype=dt)
+    sampler = normal_sampler(0.0, s, -2.0 * s, 2.0 * s) if truncated and s > 0 else normal_sampler(0.0, s)
+    return _draw_real(shape, dt, sampler, stream)
+
+
+def _sample(ratio: Any, distribution: Any, shape: tuple[int, ...], dt: np.dtype[Any], stream: Stream) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        variance = np.array(ratio, dtype=dt)
+        floating = _is_floating(dt)
+        is_complex = dt.kind == "c"
+        if distribution == "truncated_normal":
+            if floating:
+                stddev = np.sqrt(variance) / np.array(_TRUNC_STD, dt)
+                return _normal_or_nan(shape, dt, float(stddev), True, stream)
+            real = _real_dtype(dt)
+            if not _is_floating(real):
+                raise _dtype_error("uniform", real)
+            cstd = complex(np.sqrt(variance) / np.array(_COMPLEX_TRUNC_STD, dt))
+            u1, u2 = _unit_uniforms(shape, stream)
+            t = (1.0 - math.exp(-4.0)) * u1
+            z = np.sqrt(-np.log1p(-t)) * np.exp(1j * (2 * np.pi * u2))
+            out: np.ndarray = (z * cstd).astype(dt)
+            return out
+        if distribution == "normal":
+            if floating:
+                return _normal_or_nan(shape, dt, float(np.sqrt(variance)), False, stream)
+            if not is_complex:
+                raise _dtype_error("normal", dt)
+            cstd = complex(np.sqrt(variance))
+            half = normal_sampler(0.0, math.sqrt(0.5))
+            re = draw(shape, "float64", half, stream)
+            im = draw(shape, "float64", half, Stream(stream.seed, stream.stream ^ _SECOND_ID))
+            out = ((re + 1j * im) * cstd).astype(dt)
+            return out
+        if distribution == "uniform":
+            if floating:
+                limit = float(np.sqrt(3 * variance))
+                if not math.isfinite(limit):
+                    return np.full(shape, limit, dtype=dt)
+                return _draw_real(shape, dt, uniform_sampler(-limit, limit), stream)
+            real = _real_dtype(dt)
+            if not _is_floating(real):
+                raise _dtype_error("uniform", real)
+            cstd = complex(np.sqrt(variance))
+            u1, u2 = _unit_uniforms(shape, stream)
+            z = np.sqrt(2 * u1) * np.exp(1j * (2 * np.pi * u2))
+            disk: np.ndarray = (z * cstd).astype(dt)
+            return disk
+    raise ValueError(f"invalid distribution for variance scaling initializer: {distribution}")
+
+
+def _finish(values: np.ndarray, as_jax: bool, out_sharding: Any) -> Any:
+    if not as_jax and out_sharding is None:
+        return values
+    import jax
+    import jax.numpy as jnp
+
+    arr = jnp.asarray(values)
+    if out_sharding is not None:
+        arr = jax.device_put(arr, out_sharding)
+    return arr
+
+
+def variance_scaling(
+    scale: Any,
+    mode: str,
+    distribution: str,
+    in_axis: int | Sequence[int] = -2,
+    out_axis: int | Sequence[int] = -1,
+    batch_axis: int | Sequence[int] = (),
+    dtype: Any = None,
+    *,
+    as_jax: bool = False,
+) -> Initializer:
+    """Build JAX's variance-scaling initializer, drawing from varscale's stream.
+
+    Args:
+        scale: scaling factor (not checked, as in JAX).
+        mode: ``"fan_in"``, ``"fan_out"``, ``"fan_avg"`` or ``"fan_geo_avg"``.
+        distribution: ``"truncated_normal"``, ``"normal"`` (untruncated) or
+            ``"uniform"``.
+        in_axis: axis or axes of the input dimension.
+        out_axis: axis or axes of the output dimension.
+        batch_axis: axes that count in neither fan.
+        dtype: default dtype of the weights (float32 unless x64 is on).
+        as_jax: varscale extension (keyword only): return ``jax.Array``
+            instead of NumPy arrays.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None, *, as_jax=as_jax)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn.initializers import variance_scaling
+        >>> init = variance_scaling(1.0, "fan_geo_avg", "normal", in_axis=0, out_axis=1)
+        >>> init(7, (100, 400)).shape
+        (100, 400)
+    """
+    default_as_jax = as_jax
+
+    def init(
+        key: Any,
+        shape: Any,
+        dtype: Any = dtype,
+        out_sharding: Any = None,
+        *,
+        as_jax: bool = default_as_jax,
+    ) -> Any:
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        fan_in, fan_out = _compute_fans(dims, in_axis, out_axis, batch_axis)
+        if mode == "fan_in":
+            denominator = fan_in
+        elif mode == "fan_out":
+            denominator = fan_out
+        elif mode == "fan_avg":
+            denominator = (fan_in + fan_out) / 2
+        elif mode == "fan_geo_avg":
+            denominator = (fan_in * fan_out) ** 0.5
+        else:
+            raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
+        ratio = scale / denominator  # JAX's ZeroDivisionError comes before any key check
+        stream = _key_stream(key)
+        return _finish(_sample(ratio, distribution, dims, dt, stream), as_jax, out_sharding)
+
+    return init
+
+
+def _preset(scale: float, mode: str, distribution: str, name: str, doc_line: str) -> Callable[..., Initializer]:
+    def preset(
+        in_axis: int | Sequence[int] = -2,
+        out_axis: int | Sequence[int] = -1,
+        batch_axis: int | Sequence[int] = (),
+        dtype: Any = None,
+        *,
+        as_jax: bool = False,
+    ) -> Initializer:
+        return variance_scaling(
+            scale, mode, distribution, in_axis=in_axis, out_axis=out_axis,
+            batch_axis=batch_axis, dtype=dtype, as_jax=as_jax,
+        )
+
+    preset.__name__ = preset.__qualname__ = name
+    preset.__doc__ = f"""{doc_line}
+
+    ``variance_scaling({scale!r}, {mode!r}, {distribution!r}, in_axis, out_axis,
+    batch_axis, dtype)``, as ``jax.nn.initializers.{name}``.
+
+    Args:
+        in_axis: axis or axes of the input dimension.
+        out_axis: axis or axes of the output dimension.
+        batch_axis: axes that count in neither fan.
+        dtype: default dtype of the weights.
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> initializers.{name}()(0, (4, 5)).shape
+        (4, 5)
+    """
+    return preset
+
+
+glorot_uniform = _preset(1.0, "fan_avg", "uniform", "glorot_uniform", "Glorot (Xavier) uniform.")
+glorot_normal = _preset(1.0, "fan_avg", "truncated_normal", "glorot_normal", "Glorot (Xavier) truncated normal.")
+lecun_uniform = _preset(1.0, "fan_in", "uniform", "lecun_uniform", "LeCun uniform.")
+lecun_normal = _preset(1.0, "fan_in", "truncated_normal", "lecun_normal", "LeCun truncated normal.")
+he_uniform = _preset(2.0, "fan_in", "uniform", "he_uniform", "He (Kaiming) uniform.")
+he_normal = _preset(2.0, "fan_in", "truncated_normal", "he_normal", "He (Kaiming) truncated normal.")
+xavier_uniform = glorot_uniform
+xavier_normal = glorot_normal
+kaiming_uniform = he_uniform
+kaiming_normal = he_normal
