@@ -328,7 +328,10 @@ def _normal(tensor: Any, mean: float, std: float, generator: Any, seed: Any) -> 
     mean, std = float(mean), float(std)
     _shape(tensor)
     _probe(tensor, "normal", mean, std)
-    return _fill(tensor, normal_sampler(mean, std), generator, seed, normal_sampler(mean, std / math.sqrt(2.0)))
+    sampler = normal_sampler(mean, std)
+    if _dtype_name(tensor) in _COMPLEX:  # torch: each part N(mean, std²/2)
+        return _fill(tensor, sampler, generator, seed, normal_sampler(mean, std / math.sqrt(2.0)))
+    return _fill(tensor, sampler, generator, seed)
 
 
 def uniform_(
