@@ -58,10 +58,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
             slope = 0.01
         elif isinstance(param, bool) or not isinstance(param, numbers.Real):
             raise InvalidArgumentError(
-                f"`param` must be a number (the negative slope) for leaky_relu; received param={param!r}."
+                f"`param` must be a finite number (the negative slope) for leaky_relu; received param={param!r}."
             )
         else:
             slope = float(param)
+        if not math.isfinite(slope):
+            raise InvalidArgumentError(
+                f"`param` must be a finite number (the negative slope) for leaky_relu; received param={param!r}."
+            )
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -72,15 +73,19 @@ def draw(
     """Return ``full[region]`` where ``full`` is the tensor of ``shape`` drawn from ``stream``."""
     out_dtype, storage, fmt = resolve_dtype(dtype)
     name = resolve_engine(engine)
-    plan = plan_region(shape, region)
-    nbytes = plan.size * storage.itemsize
-    limit = _available_memory()
-    if limit is not None and nbytes > limit:
-        raise InvalidArgumentError(
-            f"the requested output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape={plan.out_shape!r} "
-            f"and dtype={out_dtype.name!r}, more than this machine's {limit / 2**30:.1f} GiB of memory; "
-            f"generate it by regions (region=...) or with varscale.dask."
-        )
+
+    def guard(out_shape: tuple[int, ...]) -> None:
+        # runs before the plan allocates anything of the region's size
+        nbytes = math.prod(out_shape) * storage.itemsize
+        limit = _available_memory()
+        if limit is not None and nbytes > limit:
+            raise InvalidArgumentError(
+                f"the requested output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape={out_shape!r} "
+                f"and dtype={out_dtype.name!r}, more than this machine's {limit / 2**30:.1f} GiB of memory; "
+                f"generate it by regions (region=...) or with varscale.dask."
+            )
+
+    plan = plan_region(shape, region, check=guard)
     flat = np.empty(plan.size, dtype=storage)
     if name == "numba":
         from . import _engine_numba as eng

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,10 +124,17 @@ def _full_plan(shape: tuple[int, ...]) -> Plan:
     return Plan(np.zeros(1 if total else 0, dtype=np.int64), total, 1, shape)
 
 
-def plan_region(shape: tuple[int, ...], region: Any) -> Plan:
+def plan_region(
+    shape: tuple[int, ...], region: Any, check: Callable[[tuple[int, ...]], None] | None = None
+) -> Plan:
     """Turn ``region`` (None, a slice, an int, or a tuple of those, maybe with
-    ``...``) into a :class:`Plan` whose output equals ``full[region]``."""
+    ``...``) into a :class:`Plan` whose output equals ``full[region]``.
+
+    ``check``, if given, is called with the output shape before anything of
+    the region's size is allocated (the memory guard of ``draw``)."""
     if region is None:
+        if check is not None:
+            check(shape)
         return _full_plan(shape)
     items = region if isinstance(region, tuple) else (region,)
     n_ellipsis = sum(1 for it in items if it is Ellipsis)
@@ -146,7 +154,13 @@ def plan_region(shape: tuple[int, ...], region: Any) -> Plan:
     axes: list[tuple[int, int, int, bool]] = []
     for axis, (it, dim) in enumerate(zip(items, shape)):
         if isinstance(it, slice):
-            start, stop, step = it.indices(dim)
+            try:
+                start, stop, step = it.indices(dim)
+            except (TypeError, ValueError) as err:
+                kind = TypeError if isinstance(err, TypeError) else InvalidArgumentError
+                raise kind(
+                    f"`region` has a bad slice {it!r} for axis {axis} ({err}); received region={region!r}."
+                ) from None
             count = len(range(start, stop, step))
             axes.append((start, step, count, True))
         elif isinstance(it, numbers.Integral) and not isinstance(it, (bool, np.bool_)):
@@ -163,6 +177,8 @@ def plan_region(shape: tuple[int, ...], region: Any) -> Plan:
                 f"received region={region!r} with {it!r}."
             )
     out_shape = tuple(c for (_, _, c, keep) in axes if keep)
+    if check is not None:
+        check(out_shape)
     strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
     if not shape:
         return _full_plan(())

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,8 @@ def check_shape(shape: Any, argument: str = "shape") -> tuple[int, ...]:
 
     Accepts an int (a 1-D shape) or a sequence of ints (NumPy integers too).
     """
-    if isinstance(shape, (str, bytes)) or shape is None:
+    if isinstance(shape, (str, bytes, Mapping, AbstractSet)) or shape is None:
+        # a mapping or a set has no meaningful order of axes
         raise TypeError(
             f"`{argument}` must be an int or a sequence of non-negative ints; "
             f"received {argument}={shape!r}."
