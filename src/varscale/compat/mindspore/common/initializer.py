@@ -693,7 +693,7 @@ class TruncatedNormal(Initializer):
         if self.sigma < 0:
             raise ValueError("sigma < 0")
         if self.sigma == 0:
-            raise RuntimeError(f"TruncatedNormal: invalid sigma {self.sigma}.")
+            raise RuntimeError(f"TruncatedNormal: invalid sigma {float(self.sigma):g}.")
         if not self.a < self.b:
             raise ValueError(
                 f"For TruncatedNormal initializer, 'a' must be less than 'b', but got a={self.a}, b={self.b}."
