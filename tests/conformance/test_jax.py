@@ -356,3 +356,18 @@ def test_as_jax_and_default_dtype(jax: Any) -> None:
     with jax.enable_x64(True):
         assert ours.lecun_normal()(1, (8, 4)).dtype == np.float64
         assert jax.nn.initializers.lecun_normal()(jax.random.key(1), (8, 4)).dtype == jnp.float64
+
+
+def test_facade_imports_no_framework() -> None:
+    """Importing the facade and drawing with it imports no framework."""
+    import subprocess
+    import sys
+
+    code = (
+        "from varscale.compat.jax.nn import initializers\n"
+        "initializers.he_normal()(1, (4, 3))\n"
+        "initializers.variance_scaling(1.0, 'fan_in', 'uniform')(2, (4, 3), 'complex64')\n"
+        "bad = sorted(m for m in ('torch', 'jax', 'mindspore', 'tensorflow', 'keras') if m in sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", "import sys\n" + code], check=True, timeout=120)

@@ -379,3 +379,18 @@ def test_seeds_follow_numpy_global_rng(ms: Any) -> None:
     arr = np.zeros((16, 8), np.float32)
     assert init(arr, seed=3) is None and np.array_equal(arr, c)  # fills in place, returns None
     np.random.set_state(saved)
+
+
+def test_facade_imports_no_framework() -> None:
+    """Importing the facade and drawing with it imports no framework."""
+    import subprocess
+    import sys
+
+    code = (
+        "from varscale.compat.mindspore.common.initializer import initializer, VarianceScaling\n"
+        "initializer(VarianceScaling(), (4, 3), seed=1)\n"
+        "initializer('he_normal', (4, 3), seed=1)\n"
+        "bad = sorted(m for m in ('torch', 'jax', 'mindspore', 'tensorflow', 'keras') if m in sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", "import sys\n" + code], check=True, timeout=120)

@@ -342,3 +342,19 @@ def test_default_conv_init_matches_torch_module(torch: Any) -> None:
     bound = 1 / math.sqrt(576)
     assert float(w.abs().max()) <= bound
     ks_check(w.numpy(), conv.weight.detach().numpy())
+
+
+def test_facade_imports_no_framework() -> None:
+    """Importing the facade and drawing with it imports no framework."""
+    import subprocess
+    import sys
+
+    code = (
+        "from varscale.compat.torch.nn import init\n"
+        "import numpy as np\n"
+        "init.kaiming_uniform_(np.empty((4, 3)), seed=1)\n"
+        "init.trunc_normal_(np.empty((4, 3)), seed=1)\n"
+        "bad = sorted(m for m in ('torch', 'jax', 'mindspore', 'tensorflow', 'keras') if m in sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", "import sys\n" + code], check=True, timeout=120)
