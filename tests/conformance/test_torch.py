@@ -10,9 +10,10 @@ KS-tested against torch's own samples.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -214,6 +215,45 @@ def test_unsupported_dtype_errors(torch: Any, fn: str, dtype: str) -> None:
     arr = np.zeros((6, 5), dtype=dtype)
     _, err_np, _ = _outcome(lambda: getattr(ours, fn)(arr))
     _same_failure(ref_err, err_np)
+    with _no_torch_probe():
+        _, err_np, _ = _outcome(lambda: getattr(ours, fn)(arr, seed=0))
+    _same_failure(ref_err, err_np)
+
+
+@contextlib.contextmanager
+def _no_torch_probe() -> Iterator[None]:
+    """Run the facade's checks for NumPy arrays as when torch is not imported."""
+    saved = ours._torch_dtype
+    ours._torch_dtype = lambda tensor: None
+    try:
+        yield
+    finally:
+        ours._torch_dtype = saved
+
+
+BOUND_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("uniform_", {"a": 1.0, "b": -1.0}),
+    ("uniform_", {"a": 0.5, "b": 0.2}),
+    ("uniform_", {"a": -math.inf, "b": 1.0}),
+    ("uniform_", {"a": 0.0, "b": math.inf}),
+    ("uniform_", {"a": 1e300, "b": 1e301}),
+    ("uniform_", {"a": -1e5, "b": 1.0}),
+    ("normal_", {"std": -1.0}),
+    ("normal_", {"std": -0.25}),
+    ("trunc_normal_", {"a": 2.0, "b": -2.0}),
+]
+
+
+@pytest.mark.parametrize(("fn", "kwargs"), BOUND_CASES, ids=[f"{f}-{kw}" for f, kw in BOUND_CASES])
+def test_bound_errors_with_and_without_torch_probe(torch: Any, fn: str, kwargs: dict[str, Any]) -> None:
+    """Bad bounds raise torch's RuntimeError in every dtype, also from the probe-free NumPy path."""
+    for dt in DTYPES:
+        _, ref_err, _ = _outcome(lambda d=dt: getattr(torch.nn.init, fn)(torch.empty(4, 3, dtype=getattr(torch, d)), **kwargs))
+        _, err, _ = _outcome(lambda d=dt: getattr(ours, fn)(torch.empty(4, 3, dtype=getattr(torch, d)), **kwargs))
+        _same_failure(ref_err, err)
+        with _no_torch_probe():
+            _, err, _ = _outcome(lambda d=dt: getattr(ours, fn)(np.empty((4, 3), _np_dtype(d)), seed=0, **kwargs))
+        _same_failure(ref_err, err)
 
 
 KS_CASES: list[tuple[str, dict[str, Any], str]] = [

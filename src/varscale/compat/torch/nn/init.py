@@ -74,9 +74,11 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from ...._dtypes import BFLOAT16
@@ -192,13 +194,13 @@ def _dtype_name(tensor: Any) -> str:
 
 
 def _torch_dtype(tensor: Any) -> Any:
-    """The torch dtype of ``tensor`` (None when torch is not importable)."""
-    try:
-        import torch
-    except ImportError:
-        return None
+    """The torch dtype of ``tensor``; None for NumPy arrays while torch is not imported."""
     if _is_torch(tensor):
         return tensor.dtype
+    if "torch" not in sys.modules:
+        return None
+    import torch
+
     if np.dtype(tensor.dtype) == BFLOAT16:
         return torch.bfloat16
     try:
@@ -211,8 +213,9 @@ def _probe(tensor: Any, op: str, *args: float) -> None:
     """Raise what torch raises for ``op`` on a tensor of this dtype with these arguments.
 
     The op runs on a one-element scratch tensor with a private generator, so
-    neither ``tensor`` nor any generator state is touched. Without torch the
-    same checks are made with torch's messages.
+    neither ``tensor`` nor any generator state is touched. For NumPy arrays
+    while torch is not imported, the same checks are made here with torch's
+    messages (filling an array with ``seed=`` never imports torch).
     """
     tdt = _torch_dtype(tensor)
     if tdt is not None:
@@ -236,10 +239,15 @@ def _probe(tensor: Any, op: str, *args: float) -> None:
         raise NotImplementedError(f'"lt_cpu" not implemented for {label!r}')
     if op == "uniform":
         a, b = args
-        if math.isfinite(a) and math.isfinite(b) and a > b:
+        real = _COMPLEX.get(name, name)
+        cname = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}[real]
+        finfo = ml_dtypes.finfo(BFLOAT16) if real == "bfloat16" else np.finfo(np.dtype(real))  # type: ignore[no-untyped-call]
+        top = float(finfo.max)
+        for label, v in (("from", a), ("to", b)):
+            if not -top <= v <= top:
+                raise RuntimeError(f"{label} is out of bounds for {cname}")
+        if a > b:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-        if not (math.isfinite(a) and math.isfinite(b)):
-            raise RuntimeError(f"{'from' if not math.isfinite(a) else 'to'} is out of bounds for float")
     elif op == "normal" and args[1] < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {args[1]:g}")
 
