@@ -371,3 +371,13 @@ def test_facade_imports_no_framework() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", "import sys\n" + code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["varscale.compat.jax", "varscale.compat.jax.nn", "varscale.compat.jax.nn.initializers"])
+def test_doctests(name: str) -> None:
+    """The facade's docstring examples run and print what they show."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
