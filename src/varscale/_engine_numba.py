@@ -15,6 +15,7 @@ second, scalar pass so that the vector loop stays branch free.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numba
@@ -266,16 +267,45 @@ def set_threads(n: int) -> None:
     numba.set_num_threads(n)
 
 
+_launch_lock = threading.Lock()
+_serialize: bool | None = None
+
+
+def _must_serialize() -> bool:
+    """True when kernel launches must not overlap.
+
+    Numba's ``workqueue`` threading layer (its fallback when neither TBB nor
+    OpenMP is available) aborts the whole process when two Python threads
+    launch parallel kernels at once; launches are then serialized. The layer
+    is only known after the first launch, which therefore takes the lock.
+    """
+    global _serialize
+    if _serialize is None:
+        try:
+            _serialize = numba.threading_layer() == "workqueue"  # type: ignore[attr-defined]
+        except ValueError:  # no parallel launch yet
+            return True
+    return _serialize
+
+
 def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> None:
-    """Fill the flat ``out`` with the plan's elements (see ``_engine_numpy.fill``)."""
+    """Fill the flat ``out`` with the plan's elements (see ``_engine_numpy.fill``).
+
+    Safe to call from many threads at once (see :func:`_must_serialize`).
+    """
     if plan.size == 0:
         return
     wide = out.dtype == np.float64
     k0, k1, s0, s1 = (np.uint64(v) for v in key_words(stream))
-    _fill(
+    args = (
         out, plan.starts, plan.run_len, plan.stride, wide, fmt, k0, k1, s0, s1,
         sp.kind, sp.loc, sp.limit, sp.std, sp.a, sp.b, sp.P, sp.W, sp.Q,
     )
+    if _must_serialize():
+        with _launch_lock:
+            _fill(*args)
+    else:
+        _fill(*args)
 
 
 _ = (FMT_BF16, FMT_F16, KIND_UNIFORM)
