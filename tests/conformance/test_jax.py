@@ -266,6 +266,27 @@ def test_errors_and_unchecked_scale(jax: Any, scale: Any, mode: Any, distributio
             assert not np.asarray(ref).any() and not mine.any()
 
 
+SHAPE_ARGS: list[Any] = [5, (4, 3.0), [4, 3], np.array([4, 3]), (np.int64(4), 3), (4, True), "43", (-3,)]
+
+
+@pytest.mark.parametrize("shape", SHAPE_ARGS, ids=[repr(s) for s in SHAPE_ARGS])
+def test_shape_arguments(jax: Any, shape: Any) -> None:
+    """Shape canonicalization: lists, arrays, NumPy ints and bools accepted; floats, strings, negatives fail alike."""
+    ref, ref_err = _outcome(lambda: jax.nn.initializers.he_uniform()(jax.random.key(0), shape))
+    mine, err = _outcome(lambda: ours.he_uniform()(0, shape))
+    _same_failure(ref_err, err)
+    if ref_err is None:
+        assert mine.shape == tuple(ref.shape)
+
+
+def test_negative_dimension(jax: Any) -> None:
+    """JAX fails on a negative dimension (TypeError or, depending on its caches, an MLIRError); so do we."""
+    _, ref_err = _outcome(lambda: jax.nn.initializers.he_uniform()(jax.random.key(0), (4, -3)))
+    assert ref_err is not None
+    with pytest.raises(TypeError, match="non-negative"):
+        ours.he_uniform()(0, (4, -3))
+
+
 # ---------------------------------------------------------------------------- KS against JAX's samples
 KS_CASES = [(dist, dt) for dist in DISTRIBUTIONS for dt in ("float16", "bfloat16", "float32", "float64")]
 

@@ -163,8 +163,6 @@ def _canonicalize_shape(shape: Any) -> tuple[int, ...]:
         raise TypeError(
             f"Shapes must be 1D sequences of concrete values of integer type, got {shape}."
         ) from None
-    if any(d < 0 for d in dims):
-        raise ValueError(f"Shapes must not have negative dimensions, got {dims}.")
     return dims
 
 
@@ -387,6 +385,10 @@ def variance_scaling(
         else:
             raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
         ratio = scale / denominator  # JAX's ZeroDivisionError comes before any key check
+        if any(d < 0 for d in dims):
+            raise TypeError(
+                f"Only non-negative indices are allowed when broadcasting static shapes, but got shape {dims}."
+            )
         stream = _key_stream(key)
         return _finish(_sample(ratio, distribution, dims, dt, stream), as_jax, out_sharding)
 
