@@ -198,6 +198,17 @@ def test_calculate_gain(torch: Any, nonlinearity: Any, param: Any) -> None:
     assert mine == ref and type(mine) is type(ref)
 
 
+@pytest.mark.parametrize("old", ["uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"])
+def test_deprecated_aliases(torch: Any, old: str) -> None:
+    """torch's deprecated non-underscore names: same FutureWarning, same fill."""
+    _, ref_err, ref_warns = _outcome(lambda: getattr(torch.nn.init, old)(torch.empty(5, 4)))
+    t = torch.zeros(5, 4)
+    result, err, warns = _outcome(lambda: getattr(ours, old)(t, seed=2))
+    _same_failure(ref_err, err)
+    assert warns == ref_warns and len(warns) == 1
+    assert result is t and torch.equal(t, getattr(ours, old + "_")(torch.zeros(5, 4), seed=2))
+
+
 # ---------------------------------------------------------------------------- dtypes
 BAD_DTYPE_CASES = [
     (fn, dt) for fn in ("xavier_uniform_", "kaiming_normal_", "trunc_normal_", "uniform_", "normal_")

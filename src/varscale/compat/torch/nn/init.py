@@ -32,6 +32,10 @@ Mirrors ``torch/nn/init.py`` of torch 2.13 (the code, not its docstrings):
   on ``[a, b]``), torch 2.13 by rejection: same distribution.
 * ``uniform_(tensor, a=0., b=1.)`` and ``normal_(tensor, mean=0., std=1.)``,
   with torch's ``RuntimeError`` for ``a > b`` and ``std < 0``.
+* The deprecated aliases ``uniform``, ``normal``, ``xavier_uniform``,
+  ``xavier_normal``, ``kaiming_uniform`` and ``kaiming_normal`` warn torch's
+  ``FutureWarning("`nn.init.xavier_uniform` is now deprecated in favor of
+  `nn.init.xavier_uniform_`.")`` and call the new function.
 * Dtypes: float16, bfloat16, float32, float64, complex64 and complex128.
   Complex tensors follow torch: ``uniform_(a, b)`` draws the real and
   imaginary parts each from ``U(a, b)`` (so ``xavier_uniform_`` /
@@ -76,6 +80,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import ml_dtypes
@@ -618,3 +623,29 @@ def kaiming_normal_(
     if std is None:
         return tensor
     return _normal(tensor, 0.0, std, generator, seed)
+
+
+def _make_deprecate(meth: Callable[..., Any]) -> Callable[..., Any]:
+    """torch's deprecated non-underscore alias: warns a ``FutureWarning`` and calls ``meth``."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"""{old_name}(...): deprecated in favor of :func:`{new_name}`, as in torch."""
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
