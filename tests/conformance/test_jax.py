@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support import need
 from conformance.cases_tf import (
@@ -402,3 +404,38 @@ def test_doctests(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@st.composite
+def _shape_and_axes(draw: Any) -> tuple[tuple[int, ...], Any, Any, Any]:
+    shape = tuple(draw(st.lists(st.integers(0, 6), min_size=0, max_size=5)))
+    rank = len(shape)
+    if rank == 0 or draw(st.booleans()):
+        return shape, -2, -1, ()
+    axis = st.integers(-rank, rank - 1)
+    in_axis = draw(st.one_of(axis, st.lists(axis, max_size=2).map(tuple)))
+    out_axis = draw(st.one_of(axis, st.lists(axis, max_size=2).map(tuple)))
+    batch_axis = draw(st.one_of(st.just(()), axis))
+    return shape, in_axis, out_axis, batch_axis
+
+
+@given(
+    case=_shape_and_axes(),
+    mode=st.sampled_from(MODES),
+    distribution=st.sampled_from(DISTRIBUTIONS),
+    scale=st.floats(1e-3, 1e3),
+    dtype=st.sampled_from(["float16", "bfloat16", "float32"]),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_numbers_match_jax_random_shapes(
+    jax: Any, case: tuple[tuple[int, ...], Any, Any, Any], mode: str, distribution: str, scale: float, dtype: str
+) -> None:
+    """Property: any shape of rank 0-5, any axes (overlapping too), scale and dtype: JAX's numbers or JAX's error."""
+    import jax.numpy as jnp
+
+    shape, in_axis, out_axis, batch_axis = case
+    kw = {"in_axis": in_axis, "out_axis": out_axis, "batch_axis": batch_axis}
+    _check_numbers(
+        jax, jax.nn.initializers.variance_scaling(scale, mode, distribution, **kw),
+        ours.variance_scaling(scale, mode, distribution, **kw), shape, getattr(jnp, dtype),
+    )

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support import need
 from conformance.cases_tf import (
@@ -404,3 +406,24 @@ def test_doctests(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@given(
+    shape=st.lists(st.integers(0, 7), min_size=0, max_size=6).map(tuple),
+    scale=st.floats(1e-3, 1e3),
+    mode=st.sampled_from(MODES),
+    distribution=st.sampled_from(DISTRIBUTIONS),
+    he=st.sampled_from(HE_KWARGS),
+    cls=st.sampled_from(["XavierUniform", "XavierNormal", "HeUniform", "HeNormal", "VarianceScaling"]),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_numbers_match_mindspore_random_shapes(
+    ms: Any, shape: tuple[int, ...], scale: float, mode: str, distribution: str, he: dict[str, Any], cls: str
+) -> None:
+    """Property: any shape of rank 0-6 (zero dims included): MindSpore's numbers or MindSpore's error."""
+    kwargs: dict[str, Any] = {
+        "XavierUniform": {"gain": scale},
+        "XavierNormal": {"gain": scale},
+        "VarianceScaling": {"scale": scale, "mode": mode, "distribution": distribution},
+    }.get(cls, he)
+    test_class_numbers_and_errors(ms, cls, kwargs, shape)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support import need
 from conformance.cases_tf import (
@@ -419,3 +421,16 @@ def test_doctests(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@given(
+    shape=st.lists(st.integers(0, 7), min_size=0, max_size=6).map(tuple),
+    fn=st.sampled_from(FAN_FUNCS),
+    gain=st.floats(0.01, 10.0),
+    kw=st.sampled_from(KAIMING_ARGS),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_numbers_match_torch_random_shapes(torch: Any, shape: tuple[int, ...], fn: str, gain: float, kw: dict[str, Any]) -> None:
+    """Property: for any shape of rank 0-6 (zero dims included), our bounds/std, errors and warnings are torch's."""
+    kwargs = {"gain": gain} if fn.startswith("xavier") else kw
+    test_numbers_errors_warnings(torch, fn, shape, kwargs, "numpy")
