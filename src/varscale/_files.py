@@ -45,7 +45,14 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.filename is None:
+            # a failed write (disk full, file too large) names no file: name the target
+            if err.errno:
+                detail = f"[Errno {err.errno}] {err.strerror}"
+            else:  # NumPy's short write carries no errno
+                detail = f"{err} (a short write: the disk is full or a file size limit was hit)"
+            raise OSError(f"could not write {str(target)!r}: {detail}; the target is unchanged") from err
         raise
