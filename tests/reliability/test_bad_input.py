@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from _support import need
-from reliability.bad_inputs import CLI, ROWS, CliRow, Row
+from reliability.bad_inputs import CLI, ROWS, CliRow, Row, need_api
 from varscale.cli import main
 
 
@@ -32,7 +32,7 @@ def test_matrix_size() -> None:
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])
 def test_bad_input(row: Row, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if row.needs:
-        need(row.needs)
+        need_api(row.needs)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(row.exc) as info:
         row.call()

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import varscale as vs
-from _support import need
+from reliability.bad_inputs import need_api
 from varscale import VarscaleError
 from varscale.cli import main
 
@@ -132,9 +132,9 @@ parse_texts = st.one_of(
 @FUZZ
 @given(source=parse_texts)
 def test_fuzz_parse(source: str) -> None:
-    need("varscale._parse")
+    parse = need_api("parse")
     try:
-        vs.parse(source)  # type: ignore[attr-defined]
+        parse(source)
     except VarscaleError:
         pass
 
@@ -174,10 +174,10 @@ def test_corpus_deserialize(path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.parametrize("path", _corpus("parse-*.txt"))
 def test_corpus_parse(path: Path) -> None:
-    need("varscale._parse")
+    parse = need_api("parse")
     source = path.read_text()
     if path.name.startswith("parse-bad-"):
         with pytest.raises(VarscaleError):
-            vs.parse(source)  # type: ignore[attr-defined]
+            parse(source)
     else:
-        vs.parse(source)  # type: ignore[attr-defined]
+        parse(source)

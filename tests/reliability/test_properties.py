@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import varscale as vs
-from _support import need
+from reliability.bad_inputs import need_api
 from varscale import VarscaleError
 
 TRUNC = 0.87962566103423978
@@ -251,7 +251,7 @@ sources = st.one_of(
 @settings(max_examples=200)
 @given(source=sources)
 def test_parse_raises_only_documented_errors(source: str) -> None:
-    parse = need("varscale._parse") and vs.parse  # type: ignore[attr-defined]
+    parse = need_api("parse")
     try:
         parse(source)
     except VarscaleError:
