@@ -94,6 +94,7 @@ from ....stream import Stream, derive_stream, resolve_seed
 
 __all__ = [
     "Initializer",
+    "NegativeDimensionError",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -115,6 +116,16 @@ _COMPLEX_TRUNC_STD = 0.95311164380491208
 _NATIVE = {"float16", "bfloat16", "float32", "float64"}
 #: Stream id offset of the second variate (angle / imaginary part) of complex samples.
 _SECOND_ID = derive_stream(0, "varscale.compat.jax:complex").stream
+
+
+class NegativeDimensionError(TypeError, ValueError):
+    """A negative dimension in ``shape``.
+
+    JAX raises ``TypeError`` ("Only non-negative indices are allowed when
+    broadcasting static shapes, …") on its uniform path and an XLA error on
+    others; this error is both a ``TypeError`` (JAX's type) and a
+    ``ValueError`` (what shape validation raises elsewhere in varscale).
+    """
 
 
 def _compute_fans(
@@ -386,7 +397,7 @@ def variance_scaling(
             raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
         ratio = scale / denominator  # JAX's ZeroDivisionError comes before any key check
         if any(d < 0 for d in dims):
-            raise TypeError(
+            raise NegativeDimensionError(
                 f"Only non-negative indices are allowed when broadcasting static shapes, but got shape {dims}."
             )
         stream = _key_stream(key)
