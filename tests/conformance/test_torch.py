@@ -83,7 +83,7 @@ def _to_numpy(torch: Any, t: Any) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- case table
 FAN_FUNCS = ("xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_")
-GAINS = (1.0, 0.5, 2.3, 5.0 / 3)
+GAINS = (1.0, 0.5, 2.3, 5.0 / 3, -1.0)
 KAIMING_ARGS: list[dict[str, Any]] = [
     {},
     {"a": math.sqrt(5)},
