@@ -13,12 +13,26 @@ Example:
 
 from __future__ import annotations
 
-from ._errors import BackendUnavailableError, InvalidArgumentError, UnknownNameError, VarscaleError
+from ._errors import (
+    BackendUnavailableError,
+    InvalidArgumentError,
+    UnknownNameError,
+    VarscaleError,
+)
 from ._fans import Layout, compute_fans
 from ._gain import calculate_gain
 from ._initializer import Description, VarianceScaling
-from ._presets import GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform
+from ._parse import ParseError, Spec, parse
+from ._presets import (
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+)
 from ._registry import deserialize, get, serialize
+from ._translate import Translation, translate
 from .stream import STREAM_VERSION, Stream, derive_stream
 
 __version__ = "0.1.0"
@@ -35,7 +49,10 @@ __all__ = [
     "Layout",
     "LecunNormal",
     "LecunUniform",
+    "ParseError",
+    "Spec",
     "Stream",
+    "Translation",
     "UnknownNameError",
     "VarianceScaling",
     "VarscaleError",
@@ -45,7 +62,9 @@ __all__ = [
     "derive_stream",
     "deserialize",
     "get",
+    "parse",
     "serialize",
+    "translate",
 ]
 
 

@@ -1,0 +1,487 @@
+"""Translate an initializer from one framework to another, with a verdict.
+
+A translation means "the same layer, initialized the same way": each framework
+uses its own weight layout (Keras/TF/JAX ``(*k, in, out)``, PyTorch/MindSpore
+``(out, in, *k)``), so the fans are the same and the target draws from the same
+distribution (same family, same std, same bounds). The verdict is
+
+* ``"exact"``: the code gives that distribution for every shape;
+* ``"exact_for_shape"``: the code has numbers computed for the given shape;
+* ``"impossible"``: the target has no such distribution; the code is the
+  closest choice and the notes give its error.
+
+Example:
+    >>> import varscale as vs
+    >>> t = vs.translate("tf.contrib.layers.variance_scaling_initializer()", to="keras")
+    >>> t.verdict
+    'exact'
+    >>> t.code
+    "keras.initializers.VarianceScaling(scale=2.011727389229801, mode='fan_in', distribution='truncated_normal')"
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ._errors import InvalidArgumentError, unknown_name
+from ._initializer import VarianceScaling
+from ._math import TRUNC_STD_2
+from ._parse import Spec, parse, truncated_std_factor
+from ._validation import check_shape
+
+__all__ = ["TARGETS", "Translation", "spec_from_initializer", "translate", "translate_all"]
+
+#: Translation targets, in the order the porting guide lists them.
+TARGETS = ("keras", "tf.keras", "tf1", "tf_contrib", "torch", "jax", "mindspore", "varscale")
+VERDICTS = ("exact", "exact_for_shape", "impossible")
+
+C = TRUNC_STD_2
+_LAYOUT_OF = {
+    "keras": "tf", "tf.keras": "tf", "tf1": "tf", "tf_contrib": "tf", "jax": "tf",
+    "torch": "torch", "mindspore": "torch",
+}
+_LAYOUT_TEXT = {
+    "tf": "(*kernel, in, out) — Dense (in, out), Conv HWIO",
+    "torch": "(out, in, *kernel) — Linear (out, in), Conv OIHW",
+}
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One framework's code for a :class:`~varscale.Spec`, with a verdict.
+
+    Attributes:
+        spec: the source spec.
+        target: the target framework.
+        code: one Python expression in the target's usual module names (an
+            initializer object, or for ``torch`` an in-place call on ``w``).
+        verdict: ``"exact"``, ``"exact_for_shape"`` or ``"impossible"``.
+        notes: the differences and caveats, with numbers.
+        shape: the source shape (None if not given).
+        target_shape: the same layer's shape in the target's layout.
+        target_layout: ``"tf"`` or ``"torch"``.
+    """
+
+    spec: Spec
+    target: str
+    code: str
+    verdict: str
+    notes: tuple[str, ...]
+    shape: tuple[int, ...] | None
+    target_shape: tuple[int, ...] | None
+    target_layout: str
+
+    def describe(self) -> dict[str, Any]:
+        """The source's numbers for the shape (fans, n, std, limit, bounds, formula)."""
+        return self.spec.describe(self.shape)
+
+    def __str__(self) -> str:
+        lines = [f"{self.target}: {self.verdict}", f"  {self.code}"]
+        lines += [f"  - {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    r = round(x, 12)
+    if abs(x - r) <= 1e-15 * max(1.0, abs(x)):
+        x = r
+    return repr(float(x))
+
+
+def to_layout(shape: tuple[int, ...], src: str, dst: str) -> tuple[int, ...]:
+    """The same layer's weight shape in another layout (``tf`` ↔ ``torch``).
+
+    Example:
+        >>> to_layout((3, 3, 64, 128), "tf", "torch")
+        (128, 64, 3, 3)
+        >>> to_layout((128, 64), "torch", "tf")
+        (64, 128)
+    """
+    if src == dst or len(shape) < 2:
+        return tuple(shape)
+    if src == "tf":
+        return (shape[-1], shape[-2], *shape[:-2])
+    return (*shape[2:], shape[1], shape[0])
+
+
+def spec_from_initializer(init: VarianceScaling, source: str = "") -> Spec:
+    """The :class:`Spec` of a varscale initializer.
+
+    Example:
+        >>> import varscale as vs
+        >>> spec_from_initializer(vs.HeUniform()).scale
+        2.0
+    """
+    layout = init.layout
+    if init.distribution == "uniform":
+        spec = Spec("varscale", "uniform", init.scale, init.mode, layout=layout)
+    elif init.distribution == "untruncated_normal":
+        spec = Spec("varscale", "untruncated_normal", init.scale, init.mode, layout=layout)
+    else:
+        spec = Spec("varscale", "truncated_normal", init.scale, init.mode, param_factor=1 / C, cut=2.0, layout=layout)
+    return replace(spec, call=type(init).__name__, source=source or repr(init))
+
+
+# ---------------------------------------------------------------------------
+
+
+class _Ctx:
+    def __init__(self, spec: Spec, target: str, shape: tuple[int, ...] | None) -> None:
+        self.spec, self.target, self.shape = spec, target, shape
+        self.notes: list[str] = []
+
+    def fans(self) -> tuple[int, int]:
+        if self.shape is None:
+            raise InvalidArgumentError(
+                f"translating {self.spec.call or 'this initializer'} to {self.target!r} gives numbers that depend on "
+                f"the shape; pass `shape` (--shape); received shape=None."
+            )
+        return self.spec.fans(self.shape)
+
+    def q(self) -> float:
+        """param² · n for a fan-based spec."""
+        s = self.spec
+        assert s.scale is not None
+        if s.family == "uniform":
+            return 3.0 * s.scale
+        if s.family == "untruncated_normal":
+            return s.scale
+        if abs(s.param_factor - 1 / C) < 1e-15:
+            return s.scale / (C * C)
+        return s.param_factor**2 * s.scale
+
+
+def _keras_scale(ctx: _Ctx) -> float:
+    s = ctx.spec
+    assert s.scale is not None
+    if s.family == "truncated_normal" and abs(s.param_factor - 1 / C) >= 1e-15:
+        return s.param_factor**2 * C * C * s.scale
+    return s.scale
+
+
+_PRESET_OF = {
+    (1.0, "fan_avg", "uniform"): ("GlorotUniform", "glorot_uniform"),
+    (1.0, "fan_avg", "truncated_normal"): ("GlorotNormal", "glorot_normal"),
+    (1.0, "fan_in", "uniform"): ("LecunUniform", "lecun_uniform"),
+    (1.0, "fan_in", "truncated_normal"): ("LecunNormal", "lecun_normal"),
+    (2.0, "fan_in", "uniform"): ("HeUniform", "he_uniform"),
+    (2.0, "fan_in", "truncated_normal"): ("HeNormal", "he_normal"),
+}
+
+
+def _vs_dist(family: str, target: str) -> str:
+    if family == "untruncated_normal" and target == "jax":
+        return "normal"
+    return family
+
+
+def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
+    """(code, verdict) for a fan-based spec whose mode the target has, else None."""
+    s, t = ctx.spec, ctx.target
+    assert s.mode is not None
+    if s.mode == "fan_geo_avg" and t != "jax":
+        return None
+    scale = _keras_scale(ctx)
+    preset = _PRESET_OF.get((round(scale, 13), s.mode, s.family))
+    if t in ("keras", "tf.keras"):
+        mod = "keras.initializers" if t == "keras" else "tf.keras.initializers"
+        if preset:
+            return f"{mod}.{preset[0]}()", "exact"
+        return (f"{mod}.VarianceScaling(scale={_num(scale)}, mode={s.mode!r}, distribution={s.family!r})",
+                "exact")
+    if t == "tf1":
+        return (f"tf.compat.v1.variance_scaling_initializer(scale={_num(scale)}, mode={s.mode!r}, "
+                f"distribution={s.family!r})", "exact")
+    if t == "jax":
+        if preset and s.layout == "tf":
+            return f"jax.nn.initializers.{preset[1]}()", "exact"
+        return (f"jax.nn.initializers.variance_scaling({_num(scale)}, {s.mode!r}, "
+                f"{_vs_dist(s.family, 'jax')!r})", "exact")
+    if t == "varscale":
+        layout = s.layout if isinstance(s.layout, str) else "tf"
+        lay = "" if layout == "tf" else f", layout={layout!r}"
+        if preset:
+            return f"varscale.{preset[0]}({lay.lstrip(', ')})", "exact"
+        return (f"varscale.VarianceScaling(scale={_num(scale)}, mode={s.mode!r}, distribution={s.family!r}{lay})",
+                "exact")
+    q = ctx.q()
+    mode_up = s.mode.upper()
+    if t == "tf_contrib":
+        if s.family == "uniform":
+            return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(q / 3)}, mode={mode_up!r}, "
+                    f"uniform=True)", "exact")
+        if s.family == "truncated_normal":
+            if not s.contrib_factor:
+                ctx.notes.append(
+                    f"TF contrib multiplies factor by 1.3 and does not correct by 0.8796: factor={_num(q / 1.3)} "
+                    f"reproduces σ' exactly; the usual factor={_num(s.scale or 0)} would give a std "
+                    f"{(math.sqrt(1.3) * C * math.sqrt((s.scale or 0) / (q * C * C)) - 1) * 100:+.3f} % off target"
+                )
+            return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(q / 1.3)}, mode={mode_up!r}, "
+                    f"uniform=False)", "exact")
+        factor = q / (1.3 * C * C)
+        ctx.notes.append(
+            "impossible: TF contrib has no untruncated normal; closest: its truncated normal with the same std "
+            f"(factor={_num(factor)}): std error +0.000 %, but bounded at ±{2 / C:.4f}·std (the usual "
+            f"factor={_num(q)} gives std +{(math.sqrt(1.3) * C - 1) * 100:.3f} %)"
+        )
+        return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(factor)}, mode={mode_up!r}, "
+                f"uniform=False)", "impossible")
+    if s.family == "truncated_normal":
+        return None  # torch and MindSpore: absolute bounds, per shape
+    g2 = q / 3 if s.family == "uniform" else q
+    if t == "torch":
+        kind = "uniform" if s.family == "uniform" else "normal"
+        if s.mode == "fan_avg":
+            gain = "" if abs(g2 - 1) < 1e-14 else f", gain={_gain_code(g2)}"
+            return f"torch.nn.init.xavier_{kind}_(w{gain})", "exact"
+        mode = "" if s.mode == "fan_in" else f", mode={s.mode!r}"
+        if abs(g2 - 1) < 1e-14:
+            return f"torch.nn.init.kaiming_{kind}_(w{mode}, nonlinearity='linear')", "exact"
+        if abs(g2 - 2) < 1e-14:
+            return f"torch.nn.init.kaiming_{kind}_(w{mode}, nonlinearity='relu')", "exact"
+        if g2 < 2:
+            return f"torch.nn.init.kaiming_{kind}_(w, a={_slope_code(g2)}{mode})", "exact"
+        return None
+    # mindspore
+    cls = "Uniform" if s.family == "uniform" else "Normal"
+    if s.mode == "fan_avg":
+        gain = "" if abs(g2 - 1) < 1e-14 else f"gain={_gain_code(g2)}"
+        return f"mindspore.common.initializer.Xavier{cls}({gain})", "exact"
+    mode = "" if s.mode == "fan_in" else f", mode={s.mode!r}"
+    if abs(g2 - 2) < 1e-14 and not mode:
+        return f"mindspore.common.initializer.He{cls}()", "exact"
+    if abs(g2 - 1) < 1e-14:
+        return f"mindspore.common.initializer.He{cls}(nonlinearity='linear'{mode})", "exact"
+    if g2 < 2:
+        return f"mindspore.common.initializer.He{cls}(negative_slope={_slope_code(g2)}{mode})", "exact"
+    dist = "uniform" if s.family == "uniform" else "untruncated_normal"
+    return (f"mindspore.common.initializer.VarianceScaling(scale={_num(g2)}, mode={s.mode!r}, "
+            f"distribution={dist!r})", "exact")
+
+
+def _gain_code(g2: float) -> str:
+    g = math.sqrt(g2)
+    if abs(round(g2, 12) - round(g2)) < 1e-12 and abs(g - round(g)) > 1e-12:
+        return f"math.sqrt({_num(g2)})"
+    return _num(g)
+
+
+def _slope_code(g2: float) -> str:
+    """leaky_relu slope a with 2/(1+a²) = g²."""
+    a2 = 2.0 / g2 - 1.0
+    if abs(a2 - round(a2)) < 1e-12 and abs(math.sqrt(a2) - round(math.sqrt(a2))) > 1e-12:
+        return f"math.sqrt({_num(round(a2))})"
+    return _num(math.sqrt(a2))
+
+
+def _fixed_code(ctx: _Ctx, family: str, p: float, cut: float) -> tuple[str, str]:
+    """(code, verdict) for a fixed parameter ``p`` (L or σ') and cut."""
+    t = ctx.target
+    k = cut
+    if t in ("keras", "tf.keras", "tf1"):
+        if t == "tf1":
+            names = ("tf.compat.v1.random_uniform_initializer", "tf.compat.v1.random_normal_initializer",
+                     "tf.compat.v1.truncated_normal_initializer")
+        else:
+            mod = "keras.initializers" if t == "keras" else "tf.keras.initializers"
+            names = (f"{mod}.RandomUniform", f"{mod}.RandomNormal", f"{mod}.TruncatedNormal")
+        if family == "uniform":
+            return f"{names[0]}(minval={_num(-p)}, maxval={_num(p)})", "exact"
+        if family == "untruncated_normal":
+            return f"{names[1]}(mean=0.0, stddev={_num(p)})", "exact"
+        if k == 2.0:
+            return f"{names[2]}(mean=0.0, stddev={_num(p)})", "exact"
+        return _closest_trunc(ctx, p, k, f"{names[1]}(mean=0.0, stddev={{}})",
+                              f"{names[2]}(mean=0.0, stddev={{}})")
+    if t == "torch":
+        if family == "uniform":
+            return f"torch.nn.init.uniform_(w, a={_num(-p)}, b={_num(p)})", "exact"
+        if family == "untruncated_normal":
+            return f"torch.nn.init.normal_(w, mean=0.0, std={_num(p)})", "exact"
+        return f"torch.nn.init.trunc_normal_(w, mean=0.0, std={_num(p)}, a={_num(-k * p)}, b={_num(k * p)})", "exact"
+    if t == "varscale":
+        base = "varscale.compat.torch.nn.init"
+        if family == "uniform":
+            return f"{base}.uniform_(w, a={_num(-p)}, b={_num(p)})", "exact"
+        if family == "untruncated_normal":
+            return f"{base}.normal_(w, mean=0.0, std={_num(p)})", "exact"
+        return f"{base}.trunc_normal_(w, mean=0.0, std={_num(p)}, a={_num(-k * p)}, b={_num(k * p)})", "exact"
+    if t == "mindspore":
+        base = "mindspore.common.initializer"
+        if family == "uniform":
+            return f"{base}.Uniform(scale={_num(p)})", "exact"
+        if family == "untruncated_normal":
+            return f"{base}.Normal(sigma={_num(p)}, mean=0.0)", "exact"
+        return f"{base}.TruncatedNormal(sigma={_num(p)}, mean=0.0, a={_num(-k * p)}, b={_num(k * p)})", "exact"
+    fi, _ = ctx.fans()
+    n = float(max(fi, 1))
+    if t == "jax":
+        if family == "untruncated_normal":
+            return f"jax.nn.initializers.normal(stddev={_num(p)})", "exact"
+        if family == "truncated_normal":
+            return f"jax.nn.initializers.truncated_normal(stddev={_num(p)}, lower={_num(-k)}, upper={_num(k)})", "exact"
+        ctx.notes.append("jax.nn.initializers.uniform draws from [0, scale), not a symmetric range: "
+                         f"variance_scaling with mode 'fan_in' and fan_in = {fi} gives U(±{p:.6g})")
+        return f"jax.nn.initializers.variance_scaling({_num(p * p * n / 3)}, 'fan_in', 'uniform')", "exact_for_shape"
+    # tf_contrib
+    if family == "uniform":
+        return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(p * p * n / 3)}, mode='FAN_IN', "
+                f"uniform=True)", "exact_for_shape")
+    if family == "truncated_normal" and k == 2.0:
+        return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(p * p * n / 1.3)}, mode='FAN_IN', "
+                f"uniform=False)", "exact_for_shape")
+    std = p * truncated_std_factor(k) if family == "truncated_normal" else p
+    sigma = std / C
+    ctx.notes.append(
+        f"impossible: TF contrib only has a normal truncated at ±2σ'; closest: σ' = {sigma:.6g} (fan_in = {fi}) "
+        f"with the same std {std:.6g}: std error +0.000 %, bounds ±{2 * sigma:.6g} instead of "
+        f"{'±inf' if family != 'truncated_normal' else f'±{k * p:.6g}'}"
+    )
+    return (f"tf.contrib.layers.variance_scaling_initializer(factor={_num(sigma * sigma * n / 1.3)}, "
+            f"mode='FAN_IN', uniform=False)", "impossible")
+
+
+def _closest_trunc(ctx: _Ctx, p: float, k: float, normal_fmt: str, trunc_fmt: str) -> tuple[str, str]:
+    std = p * truncated_std_factor(k)
+    if k > 3.0:
+        code = normal_fmt.format(_num(std))
+        what = f"an untruncated normal with the same std {std:.6g}"
+    else:
+        code = trunc_fmt.format(_num(std / C))
+        what = f"a normal truncated at ±2σ' with the same std {std:.6g}"
+    ctx.notes.append(
+        f"impossible: {ctx.target} truncates only at ±2σ' (this one is cut at ±{k:g}σ' = ±{k * p:.6g}); "
+        f"closest: {what}: std error +0.000 %, bounds differ"
+    )
+    return code, "impossible"
+
+
+def _notes(ctx: _Ctx) -> None:
+    s, t = ctx.spec, ctx.target
+    if s.contrib_factor:
+        nominal = math.sqrt(s.scale or 0.0)
+        ctx.notes.append(
+            f"TF contrib's truncated normal uses σ' = sqrt(1.3·factor/n) with no 0.8796 correction: realized std "
+            f"{(math.sqrt(1.3) * C - 1) * 100:.3f} % above the target sqrt(factor/n), bounds ±2·sqrt(1.3·factor/n) "
+            f"(reproduced{' exactly' if t != 'tf_contrib' else ''}{f' with scale={_num(1.3 * C * C * (s.scale or 0))}' if t in ('keras', 'tf.keras', 'tf1', 'jax', 'varscale') else ''}; nominal "
+            f"std factor {nominal:.6g})"
+        )
+    if s.uncorrected:
+        ctx.notes.append(
+            f"TF ≤ 1.9's 'normal' is a truncated normal without the 0.8796 correction: realized std "
+            f"{(C - 1) * 100:.2f} % below sqrt(scale/n) (reproduced with scale·0.7737 where the target corrects)"
+        )
+    if s.mindspore_uniform_bug:
+        ctx.notes.append(
+            "MindSpore's VarianceScaling(distribution='truncated_normal') draws a UNIFORM distribution "
+            "(the 'truncated_norm' typo, 2.0–2.10); translated as the uniform it really draws"
+        )
+    if s.absolute_bounds and t in ("keras", "tf.keras", "tf1", "jax", "tf_contrib"):
+        ctx.notes.append(f"{s.framework}'s truncation bounds are absolute; {t}'s are in units of σ'")
+    if s.fan_based:
+        tgt_clamp = t in ("keras", "tf.keras", "tf1", "varscale")
+        if s.clamp != tgt_clamp:
+            ctx.notes.append("n is clamped to max(1, n) in one framework and not the other: differs only for "
+                             "zero-size shapes")
+
+
+def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any = None) -> Translation:
+    """Translate an initializer to another framework's code, with a verdict.
+
+    Args:
+        spec_or_source: a :class:`~varscale.Spec`, any source text
+            :func:`varscale.parse` reads, or a varscale initializer.
+        to: ``"keras"`` (Keras 3), ``"tf.keras"`` (tf.keras 2), ``"tf1"``
+            (TF1 core), ``"tf_contrib"``, ``"torch"``, ``"jax"``,
+            ``"mindspore"`` or ``"varscale"``.
+        shape: the weight shape in the *source's* layout; needed when the
+            target's numbers depend on it (default: the shape the source
+            expression carried).
+
+    Returns:
+        A :class:`Translation` (``code``, ``verdict``, ``notes``, shapes).
+
+    Raises:
+        UnknownNameError: ``to`` is not a target.
+        InvalidArgumentError: the source cannot be parsed, or the translation
+            needs ``shape``.
+
+    Example:
+        >>> import varscale as vs
+        >>> vs.translate("keras.initializers.HeUniform()", to="torch").code
+        "torch.nn.init.kaiming_uniform_(w, nonlinearity='relu')"
+        >>> t = vs.translate("keras.initializers.HeNormal()", to="torch", shape=(3, 3, 64, 128))
+        >>> t.verdict, t.target_shape
+        ('exact_for_shape', (128, 64, 3, 3))
+    """
+    if not isinstance(to, str) or to not in TARGETS:
+        if isinstance(to, str):
+            raise unknown_name("to", to, TARGETS)
+        raise TypeError(f"`to` must be a str, one of {', '.join(TARGETS)}; received to={to!r}.")
+    if isinstance(spec_or_source, VarianceScaling):
+        spec = spec_from_initializer(spec_or_source)
+    elif isinstance(spec_or_source, Spec):
+        spec = spec_or_source
+    elif isinstance(spec_or_source, str):
+        spec = parse(spec_or_source)
+    else:
+        raise TypeError(
+            f"`spec_or_source` must be a Spec, a str or a varscale initializer; received "
+            f"spec_or_source={spec_or_source!r} of type {type(spec_or_source).__name__}."
+        )
+    dims = check_shape(shape) if shape is not None else spec.shape
+    ctx = _Ctx(spec, to, dims)
+    _notes(ctx)
+    got = _fan_based_code(ctx) if spec.fan_based else None
+    if got is None:
+        if spec.fan_based:
+            fi, fo = ctx.fans()
+            p = spec.param(fi, fo)
+            code, verdict = _fixed_code(ctx, spec.family, p, spec.cut)
+            if verdict == "exact":
+                verdict = "exact_for_shape"
+            ctx.notes.append(f"numbers for fan_in={fi}, fan_out={fo} (n={spec.n(fi, fo):g}); recompute for another "
+                             f"shape")
+        else:
+            code, verdict = _fixed_code(ctx, spec.family, spec.param(1, 1), spec.cut)
+    else:
+        code, verdict = got
+    src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
+    tgt_layout = _LAYOUT_OF.get(to, src_layout)
+    tshape = None
+    if dims is not None:
+        if isinstance(spec.layout, str):
+            tshape = to_layout(dims, src_layout, tgt_layout)
+        else:
+            fi, fo = spec.fans(dims)
+            tshape = (fi, fo) if tgt_layout == "tf" else (fo, fi)
+            ctx.notes.append(f"the source names its fan axes ({spec.layout!r}); the target shape is the 2-D "
+                             f"equivalent {tshape}")
+        if tshape != dims:
+            ctx.notes.append(
+                f"layout: {spec.framework} weight {dims} is {_LAYOUT_TEXT[src_layout]}; the same layer in "
+                f"{to} is {tshape}, {_LAYOUT_TEXT[tgt_layout]} (same fans)"
+            )
+        if len(dims) < 2 and to in ("torch", "mindspore", "jax"):
+            ctx.notes.append(f"{to} cannot compute fans of a rank-{len(dims)} tensor (it raises)")
+    elif (to in ("torch", "mindspore") and src_layout == "tf") or (to not in ("torch", "mindspore", "varscale") and \
+            src_layout == "torch"):
+        ctx.notes.append(f"layout: apply to the same layer's weight in {to}'s own layout "
+                         f"{_LAYOUT_TEXT[tgt_layout]} (source: {_LAYOUT_TEXT[src_layout]}); the fans are the same")
+    return Translation(spec, to, code, verdict, tuple(ctx.notes), dims, tshape, tgt_layout)
+
+
+def translate_all(spec_or_source: Spec | str | VarianceScaling, shape: Any = None) -> dict[str, Translation]:
+    """:func:`translate` to every target.
+
+    Example:
+        >>> import varscale as vs
+        >>> sorted(translate_all("he_uniform"))[:3]
+        ['jax', 'keras', 'mindspore']
+    """
+    if isinstance(spec_or_source, str):
+        spec_or_source = parse(spec_or_source)
+    return {t: translate(spec_or_source, t, shape) for t in TARGETS}
