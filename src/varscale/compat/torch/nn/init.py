@@ -276,18 +276,14 @@ def _stream(tensor: Any, generator: Any, seed: Any) -> Stream:
     return Stream(int(words[0]) | (int(words[1]) << 32), 0)
 
 
-def _component(shape: tuple[int, ...], real: str, sampler: Sampler, stream: Stream) -> np.ndarray:
-    return draw(shape, real, sampler, stream)
-
-
 def _generate(tensor: Any, sampler: Sampler, stream: Stream, complex_sampler: Sampler | None) -> np.ndarray:
     shape = _shape(tensor)
     name = _dtype_name(tensor)
     if name in _COMPLEX:
         real = _COMPLEX[name]
         csampler = complex_sampler if complex_sampler is not None else sampler
-        re = _component(shape, real, csampler, stream)
-        im = _component(shape, real, csampler, Stream(stream.seed, stream.stream ^ _IMAG_ID))
+        re = draw(shape, real, csampler, stream)
+        im = draw(shape, real, csampler, Stream(stream.seed, stream.stream ^ _IMAG_ID))
         out = np.empty(shape, dtype=name)
         out.real = re
         out.imag = im
