@@ -52,7 +52,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             # a failed write (disk full, file too large) names no file: name the target
             if err.errno:
                 detail = f"[Errno {err.errno}] {err.strerror}"
-            else:  # NumPy's short write carries no errno
+            elif "requested and" in str(err):  # NumPy's short write carries no errno
                 detail = f"{err} (a short write: the disk is full or a file size limit was hit)"
+            else:
+                detail = str(err)
             raise OSError(f"could not write {str(target)!r}: {detail}; the target is unchanged") from err
         raise
