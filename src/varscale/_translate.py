@@ -362,12 +362,15 @@ def _closest_trunc(ctx: _Ctx, p: float, k: float, normal_fmt: str, trunc_fmt: st
 def _notes(ctx: _Ctx) -> None:
     s, t = ctx.spec, ctx.target
     if s.contrib_factor:
-        nominal = math.sqrt(s.scale or 0.0)
+        how = ""
+        if t in ("keras", "tf.keras", "tf1", "jax", "varscale"):
+            how = f"; reproduced exactly with scale = 1.3·0.8796²·factor = {_num(_keras_scale(ctx))}"
+        elif t in ("torch", "mindspore"):
+            how = "; reproduced exactly with absolute bounds computed for the shape"
         ctx.notes.append(
-            f"TF contrib's truncated normal uses σ' = sqrt(1.3·factor/n) with no 0.8796 correction: realized std "
-            f"{(math.sqrt(1.3) * C - 1) * 100:.3f} % above the target sqrt(factor/n), bounds ±2·sqrt(1.3·factor/n) "
-            f"(reproduced{' exactly' if t != 'tf_contrib' else ''}{f' with scale={_num(1.3 * C * C * (s.scale or 0))}' if t in ('keras', 'tf.keras', 'tf1', 'jax', 'varscale') else ''}; nominal "
-            f"std factor {nominal:.6g})"
+            f"TF contrib: σ' = sqrt(1.3·factor/n) with no 0.8796 correction, so the std is "
+            f"{(math.sqrt(1.3) * C - 1) * 100:.3f} % above the target sqrt(factor/n) and the bounds are "
+            f"±2·sqrt(1.3·factor/n){how}"
         )
     if s.uncorrected:
         ctx.notes.append(

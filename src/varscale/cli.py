@@ -1,24 +1,34 @@
 """The ``varscale`` command line: a thin layer over the public API.
 
+Commands: ``explain``, ``translate``, ``sample``, ``plot``, ``init``.
 Exit codes: 0 success, 1 failure (a library error), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import importlib
 import json
+import math
+import re
+import struct
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import _registry
-from ._errors import VarscaleError
+from ._errors import InvalidArgumentError, VarscaleError, missing_extra
 from ._files import atomic_output, check_target
 from ._initializer import VarianceScaling
+from ._parse import Spec, parse
+from ._translate import TARGETS, spec_from_initializer, translate
+from .stream import derive_stream
 
-__all__ = ["main", "spec_from_string"]
+__all__ = ["initializer_for", "main", "resolve", "spec_from_string"]
 
 
 class _UsageError(Exception):
@@ -43,12 +53,21 @@ def spec_from_string(text: str, seed: int | None = None, layout: str | None = No
             key, eq, value = part.partition("=")
             if not eq:
                 raise _UsageError(f"SPEC argument {part!r} must be KEY=VALUE")
-            kwargs[key.strip()] = float(value) if key.strip() == "scale" else value.strip()
-        cls = type(_registry.get(name.strip()))
-        init = cls(**kwargs)
+            if key.strip() == "scale":
+                try:
+                    kwargs["scale"] = float(value)
+                except ValueError:
+                    raise InvalidArgumentError(
+                        f"`scale` must be a number; received scale={value.strip()!r}."
+                    ) from None
+            else:
+                kwargs[key.strip()] = value.strip()
+        base = _registry.get(name.strip())
+        assert base is not None
+        init = type(base)(**kwargs)
     else:
         got = _registry.get(text)
-        assert got is not None  # noqa: S101
+        assert got is not None
         init = got
     if seed is not None or layout is not None:
         cfg = init.get_config()
@@ -72,49 +91,357 @@ def _shape(text: str) -> tuple[int, ...]:
         ) from None
 
 
+_LEGACY = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*(:.*)?$", re.S)
+
+
+def resolve(text: str) -> tuple[Spec, VarianceScaling | None]:
+    """A CLI SPEC as a :class:`Spec`, plus the varscale initializer when the
+    SPEC is one of varscale's own forms (preset name, JSON config, ``name:k=v``)."""
+    if text.strip().startswith("{") or _LEGACY.match(text):
+        try:
+            init = spec_from_string(text)
+        except VarscaleError:
+            if text.strip().startswith("{"):
+                return parse(text), None
+            raise
+        return spec_from_initializer(init, text), init
+    return parse(text), None
+
+
+def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> VarianceScaling:
+    """A varscale initializer drawing ``spec``'s distribution for ``shape``."""
+    layout = spec.layout
+    if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg"):
+        assert spec.scale is not None
+        scale = spec.scale
+        if spec.family == "truncated_normal":
+            scale = spec.param_factor**2 * 0.87962566103423978**2 * spec.scale
+        return VarianceScaling(scale, spec.mode, spec.family, seed=seed, layout=layout)
+    fan_in, fan_out = spec.fans(shape)
+    p = spec.param(fan_in, fan_out)
+    n = float(max(1, fan_in))
+    if spec.family == "uniform":
+        return VarianceScaling(p * p * n / 3.0, "fan_in", "uniform", seed=seed, layout=layout)
+    if spec.family == "untruncated_normal":
+        return VarianceScaling(p * p * n, "fan_in", "untruncated_normal", seed=seed, layout=layout)
+    if spec.cut == 2.0:
+        return VarianceScaling(p * p * n * 0.87962566103423978**2, "fan_in", "truncated_normal", seed=seed,
+                               layout=layout)
+    raise InvalidArgumentError(
+        f"varscale draws truncated normals cut at ±2σ' only; {spec.call} is cut at ±{spec.cut:g}σ'; "
+        f"use varscale.compat.torch.nn.init.trunc_normal_ for it."
+    )
+
+
+def _dims(text: str) -> tuple[int, ...]:
+    return _shape(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="varscale", description="Variance-scaling weight initialization.")
     sub = p.add_subparsers(dest="command", required=True)
+    spec_help = ("an initializer in any framework's syntax (keras.initializers.HeNormal(), "
+                 "nn.init.kaiming_normal_(w), ...), a preset name, a JSON config or variance_scaling:scale=2")
 
-    ex = sub.add_parser("explain", help="fans, n, std, limit, bounds and the formula for a shape")
-    ex.add_argument("spec", help="he_normal, HeNormal, a JSON config, or variance_scaling:scale=2,mode=fan_out")
+    ex = sub.add_parser("explain", help="fans, n, std, limit, bounds, the formula and every framework's equivalent")
+    ex.add_argument("spec", help=spec_help)
     ex.add_argument("--shape", type=_shape, required=True, help="comma-separated, e.g. 3,3,64,128")
     ex.add_argument("--layout", choices=["tf", "torch"], default=None)
     ex.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    sa = sub.add_parser("sample", help="draw a tensor and write it to a .npy file")
-    sa.add_argument("spec")
+    tr = sub.add_parser("translate", help="rewrite an initializer for another framework, with a verdict")
+    tr.add_argument("spec", help=spec_help)
+    tr.add_argument("--to", required=True, choices=list(TARGETS))
+    tr.add_argument("--shape", type=_shape, default=None)
+    tr.add_argument("--json", action="store_true")
+
+    sa = sub.add_parser("sample", help="draw a tensor and write it to .npy, .safetensors or .zarr")
+    sa.add_argument("spec", help=spec_help)
     sa.add_argument("--shape", type=_shape, required=True)
     sa.add_argument("--seed", type=int, required=True)
     sa.add_argument("--dtype", default="float32", help="float16, bfloat16, float32 or float64")
     sa.add_argument("--layout", choices=["tf", "torch"], default=None)
     sa.add_argument("--engine", choices=["numba", "numpy"], default=None)
-    sa.add_argument("--out", required=True, help="output .npy file (written atomically)")
+    sa.add_argument("--out", required=True, help="output .npy, .safetensors or .zarr (written atomically)")
     sa.add_argument("--force", action="store_true", help="overwrite an existing file")
+    sa.add_argument("--no-progress", action="store_true")
+
+    pl = sub.add_parser("plot", help="PNG histogram of a sample against the exact density")
+    pl.add_argument("spec", help=spec_help)
+    pl.add_argument("--shape", type=_shape, required=True)
+    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--bins", type=int, default=100)
+    pl.add_argument("--out", required=True, help="output .png (written atomically)")
+    pl.add_argument("--force", action="store_true")
+
+    it = sub.add_parser("init", help="a whole checkpoint from tensor names, shapes and rules")
+    it.add_argument("--shapes", required=True, help="JSON {name: shape} or an existing .safetensors file")
+    it.add_argument("--rule", action="append", required=True, metavar="GLOB=SPEC",
+                    help="first matching rule wins, e.g. '*.weight=he_normal'")
+    it.add_argument("--seed", type=int, required=True)
+    it.add_argument("--dtype", default="float32")
+    it.add_argument("--out", required=True, help="output .safetensors")
+    it.add_argument("--force", action="store_true")
+    it.add_argument("--dask", action="store_true", help="generate through Dask (varscale.dask)")
+    it.add_argument("--no-progress", action="store_true")
     return p
 
 
+class _Progress:
+    """A stdlib progress bar on stderr (only for outputs of at least 1 MiB)."""
+
+    def __init__(self, label: str, nbytes: int, enabled: bool = True) -> None:
+        self.label, self.enabled = label, enabled and nbytes >= (1 << 20)
+        self.last = -1.0
+        self.start = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        frac = min(1.0, done / total)
+        if frac < 1.0 and frac - self.last < 0.01:
+            return
+        self.last = frac
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}% {time.monotonic() - self.start:6.1f}s")
+        if frac >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _equivalents(spec: Spec, shape: tuple[int, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for t in TARGETS:
+        tr = translate(spec, t, shape)
+        out[t] = {"code": tr.code, "verdict": tr.verdict, "notes": list(tr.notes),
+                  "shape": list(tr.target_shape) if tr.target_shape is not None else None}
+    return out
+
+
 def _explain(args: argparse.Namespace) -> int:
-    init = spec_from_string(args.spec, layout=args.layout)
-    d = init.describe(args.shape)
+    spec, init = resolve(args.spec)
+    if args.layout is not None:
+        if init is None:
+            raise _UsageError("--layout applies to varscale SPECs only; a framework expression has its own layout")
+        init = spec_from_string(args.spec, layout=args.layout)
+        spec = spec_from_initializer(init, args.spec)
+    d = spec.describe(args.shape)
+    if init is not None:
+        real = init.describe(args.shape)
+        d["formula"] = real.formula
+    eq = _equivalents(spec, args.shape)
     if args.json:
-        print(json.dumps(d.as_dict(), indent=2))
-    else:
-        print(f"{type(init).__name__}: {init!r}")
-        print(d)
+        d = dict(d, shape=list(d["shape"]), bounds=[b if math.isfinite(b) else str(b) for b in d["bounds"]])
+        print(json.dumps(dict(d, equivalents=eq), indent=2))
+        return 0
+    print(f"{spec.framework}: {spec.call}")
+    for key in ("shape", "layout", "fan_in", "fan_out", "mode", "n", "family", "param_std", "limit", "std",
+                "bounds", "formula"):
+        v = d[key]
+        if isinstance(v, float):
+            v = f"{v:.6g}"
+        elif key == "bounds":
+            v = f"[{v[0]:.6g}, {v[1]:.6g}]"
+        print(f"{key:<10}  {'-' if v is None else v}")
+    print("\nequivalents:")
+    for t, e in eq.items():
+        print(f"  {t:<10} {e['verdict']:<16} {e['code']}")
+        for note in e["notes"]:
+            print(f"  {'':<10} - {note}")
     return 0
+
+
+def _translate(args: argparse.Namespace) -> int:
+    spec, _ = resolve(args.spec)
+    tr = translate(spec, args.to, args.shape)
+    if args.json:
+        print(json.dumps({"target": tr.target, "code": tr.code, "verdict": tr.verdict, "notes": list(tr.notes),
+                          "shape": tr.shape, "target_shape": tr.target_shape}, indent=2))
+    else:
+        print(tr.code)
+        print(f"# verdict: {tr.verdict}")
+        for note in tr.notes:
+            print(f"# {note}")
+    return 0
+
+
+def _io() -> Any:
+    try:
+        return importlib.import_module("varscale.io")
+    except ImportError as err:
+        raise VarscaleError(f"varscale.io is not available ({err})") from None
+
+
+def _init_of(text: str, shape: tuple[int, ...], seed: Any, layout: str | None = None) -> VarianceScaling:
+    spec, init = resolve(text)
+    if init is not None:
+        cfg = init.get_config()
+        cfg["seed"] = seed
+        if layout is not None:
+            cfg["layout"] = layout
+        return type(init).from_config(cfg)
+    if layout is not None:
+        raise _UsageError("--layout applies to varscale SPECs only; a framework expression has its own layout")
+    return initializer_for(spec, shape, seed)
 
 
 def _sample(args: argparse.Namespace) -> int:
-    init = spec_from_string(args.spec, seed=args.seed, layout=args.layout)
-    if not str(args.out).endswith(".npy"):
-        raise _UsageError(f"--out must end in .npy; received {args.out!r}")
-    target = check_target(args.out, args.force)
-    arr = init(args.shape, args.dtype, engine=args.engine)
-    with atomic_output(target) as fh:
-        np.save(fh, arr, allow_pickle=False)
-    print(f"wrote {target} shape={arr.shape} dtype={arr.dtype} std={float(arr.astype(np.float64).std()):.6g}")
+    out = str(args.out)
+    if not out.endswith((".npy", ".safetensors", ".zarr")):
+        raise _UsageError(f"--out must end in .npy, .safetensors or .zarr; received {out!r}")
+    init = _init_of(args.spec, args.shape, args.seed, args.layout)
+    target = check_target(out, args.force)
+    if out.endswith(".npy") and args.engine is not None:
+        arr = init(args.shape, args.dtype, engine=args.engine)
+        with atomic_output(target) as fh:
+            np.save(fh, arr, allow_pickle=False)
+        print(f"wrote {target} shape={arr.shape} dtype={arr.dtype}")
+        return 0
+    nbytes = math.prod(args.shape) * 4
+    bar = _Progress(f"sample {target.name}", nbytes, not args.no_progress)
+    if out.endswith(".npy"):
+        try:
+            io = _io()
+        except VarscaleError:
+            init(args.shape, args.dtype, region=tuple(slice(0, 0) for _ in args.shape))  # validate first
+            arr = init(args.shape, args.dtype)
+            with atomic_output(target) as fh:
+                np.save(fh, arr, allow_pickle=False)
+        else:
+            io.write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
+    elif out.endswith(".safetensors"):
+        _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar)
+    else:
+        _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar)
+    print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0
+
+
+def _png_size(path: Any) -> tuple[int, int]:
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        raise VarscaleError(f"{path} is not a PNG file")
+    w, h = struct.unpack(">II", head[16:24])
+    return int(w), int(h)
+
+
+def _density(spec: Spec, shape: tuple[int, ...], x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    fi, fo = spec.fans(shape)
+    p = spec.param(fi, fo)
+    if spec.family == "uniform":
+        return np.where(np.abs(x) <= p, 0.5 / p, 0.0)
+    pdf = np.exp(-0.5 * (x / p) ** 2) / (p * math.sqrt(2 * math.pi))
+    if spec.family == "untruncated_normal" or math.isinf(spec.cut):
+        return pdf
+    mass = math.erf(spec.cut / math.sqrt(2))
+    return np.where(np.abs(x) <= spec.cut * p, pdf / mass, 0.0)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    if not str(args.out).endswith(".png"):
+        raise _UsageError(f"--out must end in .png; received {args.out!r}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise missing_extra("matplotlib", "plot", "varscale plot") from None
+    spec, _ = resolve(args.spec)
+    init = _init_of(args.spec, args.shape, args.seed)
+    target = check_target(args.out, args.force)
+    x = init(args.shape, "float64").ravel()
+    d = spec.describe(args.shape)
+    fig = plt.figure(figsize=(8, 5), dpi=100)
+    try:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.hist(x, bins=args.bins, density=True, alpha=0.6, label=f"sample (n={x.size})")
+        lo, hi = d["bounds"]
+        span = 4.5 * d["std"]
+        grid = np.linspace(max(lo, -span) * 1.05, min(hi, span) * 1.05, 801)
+        ax.plot(grid, _density(spec, args.shape, grid), "k-", lw=1.5, label="exact density")
+        ax.set_title(f"{spec.call} {tuple(args.shape)}: std {d['std']:.4g}")
+        ax.legend()
+        with atomic_output(target) as fh:
+            fig.savefig(fh, format="png")
+    finally:
+        plt.close(fig)
+    w, h = _png_size(target)
+    print(f"wrote {target} ({w}x{h} PNG)")
+    return 0
+
+
+def _read_shapes(path: str) -> dict[str, tuple[int, ...]]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(1 << 26)
+    except OSError as err:
+        raise InvalidArgumentError(f"`shapes` cannot be read; received shapes={path!r}: {err}") from None
+    if path.endswith(".safetensors"):
+        if len(data) < 8:
+            raise InvalidArgumentError(f"`shapes` is not a safetensors file; received shapes={path!r}")
+        (n,) = struct.unpack("<Q", data[:8])
+        try:
+            header = json.loads(data[8:8 + n])
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidArgumentError(f"`shapes` has a bad safetensors header; received shapes={path!r}") from None
+        obj = {k: v["shape"] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    else:
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise InvalidArgumentError(f"`shapes` must be JSON {{name: shape}}; received shapes={path!r}: {err}") \
+                from None
+    if not isinstance(obj, dict) or not obj:
+        raise InvalidArgumentError(f"`shapes` must map tensor names to shapes; received shapes={path!r}")
+    out: dict[str, tuple[int, ...]] = {}
+    for k, v in obj.items():
+        if not isinstance(v, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v):
+            raise InvalidArgumentError(f"`shapes`[{k!r}] must be a list of non-negative ints; received {v!r}")
+        out[str(k)] = tuple(v)
+    return out
+
+
+def _init(args: argparse.Namespace) -> int:
+    if not str(args.out).endswith(".safetensors"):
+        raise _UsageError(f"--out must end in .safetensors; received {args.out!r}")
+    rules: list[tuple[str, str]] = []
+    for r in args.rule:
+        glob, eq, spec = r.partition("=")
+        if not eq or not glob.strip() or not spec.strip():
+            raise _UsageError(f"--rule must be GLOB=SPEC; received {r!r}")
+        rules.append((glob.strip(), spec.strip()))
+    shapes = _read_shapes(args.shapes)
+    check_target(args.out, args.force)
+    tensors: dict[str, tuple[Any, tuple[int, ...], str]] = {}
+    rows = []
+    for name, shape in shapes.items():
+        match = next(((g, s) for g, s in rules if fnmatch.fnmatchcase(name, g)), None)
+        if match is None:
+            raise InvalidArgumentError(
+                f"tensor {name!r} matches no --rule; rules: {', '.join(g for g, _ in rules)}"
+            )
+        init = _init_of(match[1], shape, derive_stream(args.seed, name))
+        if args.dask:
+            dask_mod = importlib.import_module("varscale.dask")
+            tensors[name] = (dask_mod.array(init, shape, args.dtype, seed=derive_stream(args.seed, name)),
+                             shape, args.dtype)
+        else:
+            tensors[name] = (init, shape, args.dtype)
+        d = init.describe(shape)
+        rows.append((name, str(shape), match[0], f"{d.std:.4g}"))
+    total = sum(math.prod(s) for s in shapes.values()) * 4
+    bar = _Progress(f"init {args.out}", total, not args.no_progress)
+    _io().write_safetensors(args.out, tensors, force=args.force, progress=bar)
+    widths = [max(len(r[i]) for r in [("name", "shape", "rule", "std"), *rows]) for i in range(4)]
+    for r in [("name", "shape", "rule", "std"), *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print(f"wrote {args.out}: {len(rows)} tensors")
+    return 0
+
+
+_COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,12 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed the usage error
         return int(exc.code or 0)
     try:
-        if args.command == "explain":
-            return _explain(args)
-        return _sample(args)
+        return _COMMANDS[args.command](args)
     except _UsageError as err:
         print(f"varscale {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except (VarscaleError, TypeError, ValueError, OSError) as err:
+    except (VarscaleError, TypeError, ValueError, OSError, MemoryError) as err:
         print(f"varscale {args.command}: error: {err}", file=sys.stderr)
         return 1
