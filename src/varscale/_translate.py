@@ -454,6 +454,8 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
         code, verdict = got
     src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
     tgt_layout = _LAYOUT_OF.get(to, src_layout)
+    if code.startswith("varscale.compat.torch."):
+        tgt_layout = "torch"
     tshape = None
     if dims is not None:
         if isinstance(spec.layout, str):
