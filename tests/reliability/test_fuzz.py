@@ -163,12 +163,13 @@ def test_corpus_deserialize(path: Path, capsys: pytest.CaptureFixture[str]) -> N
         else:
             with pytest.raises(ALLOWED):
                 vs.deserialize(value)
-    # the same text through the CLI
+    # the same text through the CLI, which also reads Keras JSON configs: a
+    # good varscale config is explained, anything else is explained as Keras
+    # or refused cleanly
     text = raw.decode("utf-8", errors="replace").strip()
     code = main(["explain", text or " ", "--shape", "3,4,5", "--json"])
     err = capsys.readouterr().err
-    assert code == (0 if good else code or 1)
-    assert (code == 0) == good, err
+    assert code in ((0,) if good else (0, 1, 2)), err
     assert "Traceback" not in err
 
 
