@@ -303,10 +303,7 @@ def _sample(args: argparse.Namespace) -> int:
         try:
             io = _io()
         except VarscaleError:
-            init(args.shape, args.dtype, region=tuple(slice(0, 0) for _ in args.shape))  # validate first
-            arr = init(args.shape, args.dtype)
-            with atomic_output(target) as fh:
-                np.save(fh, arr, allow_pickle=False)
+            _write_npy_blocks(target, init, args.shape, args.dtype, bar)
         else:
             io.write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
     elif out.endswith(".safetensors"):
@@ -315,6 +312,31 @@ def _sample(args: argparse.Namespace) -> int:
         _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar)
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0
+
+
+def _write_npy_blocks(target: Any, init: VarianceScaling, shape: tuple[int, ...], dtype: str,
+                      progress: Any) -> None:
+    """Write ``init(shape, dtype)`` to ``.npy`` block by block along axis 0 (atomic)."""
+    rows = shape[0] if shape else 1
+    per_row = max(1, math.prod(shape[1:]))
+    step = max(1, (1 << 24) // per_row)
+    first = init(shape, dtype, region=(slice(0, min(step, rows)),)) if shape else init(shape, dtype)
+    header = np.lib.format.header_data_from_array_1_0(first)
+    header["shape"] = tuple(shape)
+    with atomic_output(target) as fh:
+        np.lib.format.write_array_header_2_0(fh, header)
+        if not shape:
+            fh.write(first.tobytes())
+            return
+        done = 0
+        block = first
+        while True:
+            fh.write(np.ascontiguousarray(block).tobytes())
+            done += block.shape[0]
+            progress(done * per_row, rows * per_row)
+            if done >= rows:
+                break
+            block = init(shape, dtype, region=(slice(done, min(done + step, rows)),))
 
 
 def _png_size(path: Any) -> tuple[int, int]:

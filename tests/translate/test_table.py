@@ -143,28 +143,28 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         if code.lstrip().startswith("{"):
             obj = keras.initializers.deserialize(json.loads(code))
         else:
-            obj = eval(code, {"tf": _TF(tf), "keras": keras, "math": math})  # noqa: S307 - test code only
+            obj = eval(code, {"tf": _TF(tf), "keras": keras, "math": math})
         return _np(obj(list(shape)) if framework in ("tf1", "tf_contrib") else obj(shape))
     if framework == "torch":
         torch = need("torch")
         torch.manual_seed(seed)
         w = torch.empty(shape, dtype=torch.float32)
-        out = eval(code, {"torch": torch, "nn": torch.nn, "math": math, "w": w})  # noqa: S307
+        out = eval(code, {"torch": torch, "nn": torch.nn, "math": math, "w": w})
         assert out is w
         return _np(w)
     if framework == "jax":
         jax = need("jax")
         flax_ns = types.SimpleNamespace(linen=types.SimpleNamespace(initializers=jax.nn.initializers))
-        init = eval(code, {"jax": jax, "flax": flax_ns, "math": math})  # noqa: S307
+        init = eval(code, {"jax": jax, "flax": flax_ns, "math": math})
         return _np(init(jax.random.key(seed), shape))
     if framework == "mindspore":
         ms = need("mindspore")
         msinit = need("mindspore.common.initializer")
-        np.random.seed(seed % 2**32)
+        np.random.seed(seed % 2**32)  # noqa: NPY002 - MindSpore draws its seeds from the legacy global RNG
         names = {k: getattr(msinit, k) for k in ("initializer", "XavierUniform", "XavierNormal", "HeUniform",
                                                  "HeNormal", "VarianceScaling", "TruncatedNormal", "Normal",
                                                  "Uniform")}
-        obj = eval(code, {"mindspore": ms, "math": math, **names})  # noqa: S307
+        obj = eval(code, {"mindspore": ms, "math": math, **names})
         if not isinstance(obj, msinit.Initializer):
             return _np(obj.init_data())
         return _np(msinit.initializer(obj, list(shape), ms.float32).init_data())
@@ -174,10 +174,10 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
     elif code.startswith("varscale.compat.torch.nn.init."):
         importlib.import_module("varscale.compat.torch.nn.init")  # makes varscale.compat an attribute
         w = np.empty(shape, dtype=np.float32)
-        assert eval(code, {"varscale": vs, "math": math, "w": w}) is w  # noqa: S307
+        assert eval(code, {"varscale": vs, "math": math, "w": w}) is w
         return w.astype(np.float64)
     else:
-        obj = eval(code, {"varscale": vs, "vs": vs, "math": math})  # noqa: S307
+        obj = eval(code, {"varscale": vs, "vs": vs, "math": math})
     assert isinstance(obj, vs.VarianceScaling), code
     obj = type(obj).from_config(dict(obj.get_config(), seed=seed))
     return _np(obj(shape))
