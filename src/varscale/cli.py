@@ -11,11 +11,13 @@ import fnmatch
 import importlib
 import json
 import math
+import os
 import re
 import struct
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,11 +103,27 @@ def resolve(text: str) -> tuple[Spec, VarianceScaling | None]:
         try:
             init = spec_from_string(text)
         except VarscaleError:
-            if text.strip().startswith("{"):
+            # a framework's JSON config (Keras' input_axes, RandomNormal...) is read by parse();
+            # a varscale config that deserialize() refuses stays refused
+            if text.strip().startswith("{") and not _is_varscale_config(text):
                 return parse(text), None
             raise
         return spec_from_initializer(init, text), init
     return parse(text), None
+
+
+def _is_varscale_config(text: str) -> bool:
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(cfg, dict):
+        return False
+    inner = cfg.get("config")
+    module = cfg.get("module")
+    return (isinstance(module, str) and module.startswith("varscale")) or (
+        isinstance(inner, dict) and ("stream_version" in inner or "layout" in inner)
+    )
 
 
 def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> VarianceScaling:
@@ -297,7 +315,7 @@ def _sample(args: argparse.Namespace) -> int:
             np.save(fh, arr, allow_pickle=False)
         print(f"wrote {target} shape={arr.shape} dtype={arr.dtype}")
         return 0
-    nbytes = math.prod(args.shape) * 4
+    nbytes = _check_space(target, [args.shape], args.dtype)
     bar = _Progress(f"sample {target.name}", nbytes, not args.no_progress)
     if out.endswith(".npy"):
         try:
@@ -337,6 +355,27 @@ def _write_npy_blocks(target: Any, init: VarianceScaling, shape: tuple[int, ...]
             if done >= rows:
                 break
             block = init(shape, dtype, region=(slice(done, min(done + step, rows)),))
+
+
+def _check_space(target: Any, shapes: Sequence[tuple[int, ...]], dtype: str) -> int:
+    """Refuse, before writing anything, an output larger than the free space of its folder."""
+    from ._dtypes import resolve_dtype
+
+    itemsize = resolve_dtype(dtype)[1].itemsize
+    nbytes = sum(math.prod(s) for s in shapes) * itemsize
+    import shutil
+
+    try:
+        free = shutil.disk_usage(os.fspath(target.parent) or ".").free
+    except OSError:
+        return nbytes
+    if nbytes > free:
+        raise InvalidArgumentError(
+            f"the output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape(s) "
+            f"{', '.join(map(str, shapes))} and dtype={dtype!r}, more than the {free / 2**30:.1f} GiB free in "
+            f"{str(target.parent)!r}; received out={str(target)!r}."
+        )
+    return nbytes
 
 
 def _png_size(path: Any) -> tuple[int, int]:
@@ -436,6 +475,7 @@ def _init(args: argparse.Namespace) -> int:
         rules.append((glob.strip(), spec.strip()))
     shapes = _read_shapes(args.shapes)
     check_target(args.out, args.force)
+    total = _check_space(Path(args.out), list(shapes.values()), args.dtype)
     tensors: dict[str, tuple[Any, tuple[int, ...], str]] = {}
     rows = []
     for name, shape in shapes.items():
@@ -453,7 +493,6 @@ def _init(args: argparse.Namespace) -> int:
             tensors[name] = (init, shape, args.dtype)
         d = init.describe(shape)
         rows.append((name, str(shape), match[0], f"{d.std:.4g}"))
-    total = sum(math.prod(s) for s in shapes.values()) * 4
     bar = _Progress(f"init {args.out}", total, not args.no_progress)
     _io().write_safetensors(args.out, tensors, force=args.force, progress=bar)
     widths = [max(len(r[i]) for r in [("name", "shape", "rule", "std"), *rows]) for i in range(4)]
@@ -475,6 +514,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # `varscale explain ... | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from failing at exit
+        return 0
     except _UsageError as err:
         print(f"varscale {args.command}: error: {err}", file=sys.stderr)
         return 2
