@@ -515,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # `varscale explain ... | head`
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter from failing at exit
+        sys.stdout = open(os.devnull, "w")
         return 0
     except _UsageError as err:
         print(f"varscale {args.command}: error: {err}", file=sys.stderr)
