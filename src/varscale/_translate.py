@@ -383,7 +383,7 @@ def _notes(ctx: _Ctx) -> None:
             "(the 'truncated_norm' typo, 2.0–2.10); translated as the uniform it really draws"
         )
     if s.absolute_bounds and t in ("keras", "tf.keras", "tf1", "jax", "tf_contrib"):
-        ctx.notes.append(f"{s.framework}'s truncation bounds are absolute; {t}'s are in units of σ'")
+        ctx.notes.append(f"{s.framework}'s truncation bounds are absolute, {t}'s are in units of σ'")
     if s.fan_based:
         tgt_clamp = t in ("keras", "tf.keras", "tf1", "varscale")
         if s.clamp != tgt_clamp:
