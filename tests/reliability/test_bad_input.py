@@ -5,6 +5,7 @@ folder it runs in empty."""
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,22 @@ def test_cli_misuse(
     if row.needs:
         need(row.needs)
     monkeypatch.chdir(tmp_path)
-    code = main(list(row.argv))
+    for name, text in row.files:
+        (tmp_path / name).write_text(text)
+    # a regression that streams a huge output to disk must fail here, not fill the disk
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (min(64 * 2**20, hard) if hard != resource.RLIM_INFINITY
+                                              else 64 * 2**20, hard))
+    try:
+        code = main(list(row.argv))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     captured = capsys.readouterr()
     assert code == row.code, captured.err
     assert captured.out == ""
     for fragment in row.fragments:
         assert fragment in captured.err, f"{fragment!r} not in {captured.err!r}"
-    assert sorted(os.listdir(tmp_path)) == []
+    assert sorted(os.listdir(tmp_path)) == sorted(name for name, _ in row.files)
     assert "Traceback" not in captured.err
 
 
