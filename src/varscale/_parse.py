@@ -319,6 +319,7 @@ _DTYPE_NAMES = {
 _FRAMEWORK_ROOTS = {
     "tf", "torch", "jnp", "np", "numpy", "jax", "mstype", "mindspore", "ms", "dtypes", "keras", "math", "nn",
 }
+_GAIN_MODULES = {("torch", "nn", "init"), ("nn", "init"), ("init",), ()}
 _NUMBER_FUNCS = {"sqrt", "math.sqrt", "np.sqrt", "numpy.sqrt", "jnp.sqrt", "float"}
 _NUMBER_CONSTS = {"math.pi": math.pi, "math.e": math.e, "np.pi": math.pi, "numpy.pi": math.pi}
 
@@ -373,7 +374,7 @@ class _Reader:
             return self.number(node, what)
         if isinstance(node, ast.Call):
             name = ".".join(self.dotted(node.func))
-            if name in _NUMBER_FUNCS:
+            if name in _NUMBER_FUNCS or name.split(".")[-1] == "calculate_gain":
                 return self.number(node, what)
             raise self.fail(f"`{what}` must be a literal value, not a call of {name}", node)
         if isinstance(node, (ast.Attribute, ast.Name)):
@@ -388,6 +389,25 @@ class _Reader:
             raise self.fail(f"`{what}` must be a literal value; the name {name!r} is not one", node)
         raise self.fail(f"`{what}` must be a literal value; {type(node).__name__.lower()} expressions are not allowed",
                         node)
+
+    def gain(self, node: ast.Call, what: str) -> float:
+        """``torch.nn.init.calculate_gain(nonlinearity, param=None)``, computed as torch does."""
+        if len(node.args) + len(node.keywords) > 2 or (len(node.args) < 1 and not node.keywords):
+            raise self.fail("calculate_gain() takes nonlinearity and an optional param", node)
+        args: dict[str, Any] = {}
+        for p, a in zip(("nonlinearity", "param"), node.args, strict=False):
+            args[p] = self.value(a, p)
+        for kw in node.keywords:
+            if kw.arg not in ("nonlinearity", "param") or kw.arg in args:
+                raise self.fail(f"calculate_gain() has no argument {kw.arg!r} (or it is given twice)", kw.value)
+            args[kw.arg] = self.value(kw.value, kw.arg)
+        nl, param = args.get("nonlinearity"), args.get("param")
+        if not isinstance(nl, str) or not (param is None or isinstance(param, (int, float))):
+            raise self.fail("calculate_gain() takes a nonlinearity name and an optional number", node)
+        try:
+            return calculate_gain(nl, param)
+        except (InvalidArgumentError, ValueError, TypeError) as err:
+            raise self.fail(f"`{what}`: {err}", node) from None
 
     def number(self, node: ast.AST, what: str) -> float:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
@@ -417,6 +437,10 @@ class _Reader:
                 raise self.fail(f"`{what}`: the arithmetic fails (division by zero or overflow)", node) from None
             if isinstance(v, complex):
                 raise self.fail(f"`{what}`: the arithmetic gives a complex number", node)
+        elif isinstance(node, ast.Call) and self.dotted(node.func)[-1] == "calculate_gain" and (
+            self.dotted(node.func)[:-1] in _GAIN_MODULES
+        ):
+            v = self.gain(node, what)
         elif isinstance(node, ast.Call) and ".".join(self.dotted(node.func)) in _NUMBER_FUNCS:
             if len(node.args) != 1 or node.keywords:
                 raise self.fail("sqrt/float take exactly one argument", node)
@@ -557,9 +581,9 @@ def _keras_like(fw: str, c: _Call, func: str) -> Spec:
         dist = _check_choice(c, "distribution", dist, ("normal", "truncated_normal", "untruncated_normal", "uniform"))
         _axes_check(c)
         return _vs(fw, scale, mode, "truncated_normal" if dist == "normal" else dist, func)
-    if func in _KERAS_PRESETS:
+    if func in _KERAS_PRESETS or func in _SNAKE:
         _axes_check(c)
-        s, m, d = _KERAS_PRESETS[func]
+        s, m, d = _KERAS_PRESETS[_SNAKE.get(func, func)]
         return _vs(fw, s, m, d, func)
     if func in ("RandomNormal", "random_normal"):
         _zero_mean(c, "mean")
@@ -1010,6 +1034,9 @@ def _ms_initializer(r: _Reader, node: ast.Call, legacy: bool) -> Spec:
     init = c.nodes["init"]
     if isinstance(init, ast.Constant) and isinstance(init.value, str):
         spec = replace(_from_name(r, init.value, init, "mindspore"), call=f"initializer({init.value!r})")
+    elif isinstance(init, ast.Call) and isinstance(init.func, ast.Name) and init.func.id in _MS_PARAMS:
+        name = init.func.id  # a bare name inside initializer() is MindSpore's
+        spec = _mindspore(_Call(r, init, name, _MS_PARAMS[name]), name)
     else:
         spec = _call(r, init, legacy)
         if spec.framework != "mindspore":
