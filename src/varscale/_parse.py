@@ -134,6 +134,38 @@ class Spec:
     call: str = ""
     source: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        if self.framework not in FRAMEWORKS:
+            raise InvalidArgumentError(
+                f"`framework` must be one of {', '.join(map(repr, sorted(FRAMEWORKS)))}; "
+                f"received framework={self.framework!r}."
+            )
+        if self.family not in FAMILIES:
+            raise InvalidArgumentError(
+                f"`family` must be one of {', '.join(map(repr, sorted(FAMILIES)))}; received family={self.family!r}."
+            )
+        if self.fixed is None:
+            if self.scale is None or not (self.scale > 0 and math.isfinite(self.scale)):
+                raise InvalidArgumentError(
+                    f"`scale` must be a positive finite float for a fan-based spec; received scale={self.scale!r}."
+                )
+            if self.mode not in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
+                raise InvalidArgumentError(
+                    f"`mode` must be one of 'fan_avg', 'fan_geo_avg', 'fan_in', 'fan_out' for a fan-based spec; "
+                    f"received mode={self.mode!r}."
+                )
+        elif not (self.fixed > 0 and math.isfinite(self.fixed)):
+            raise InvalidArgumentError(f"`fixed` must be a positive finite float; received fixed={self.fixed!r}.")
+        if not self.cut > 0:
+            raise InvalidArgumentError(f"`cut` must be positive; received cut={self.cut!r}.")
+
+    @property
+    def scale_value(self) -> float:
+        """``scale`` of a fan-based spec (an error for a fixed one)."""
+        if self.scale is None:
+            raise InvalidArgumentError(f"`scale` is None: {self.call or 'this spec'} is not fan-based.")
+        return self.scale
+
     @property
     def fan_based(self) -> bool:
         """True when the numbers depend on the fans."""
@@ -160,8 +192,7 @@ class Spec:
         """``L`` (uniform) or ``σ'`` (normals) for these fans."""
         if self.fixed is not None:
             return self.fixed
-        assert self.scale is not None
-        var = self.scale / self.n(fan_in, fan_out)
+        var = self.scale_value / self.n(fan_in, fan_out)
         if self.family == "uniform":
             return math.sqrt(3.0 * var)
         if self.family == "untruncated_normal":
@@ -504,7 +535,8 @@ class _Call:
                 raise r.fail(f"`*` arguments are not allowed in {name}()", a)
             self.nodes[p] = a
         for kw in node.keywords:
-            assert kw.arg is not None
+            if kw.arg is None:
+                continue
             if kw.arg not in params:
                 raise r.fail(
                     f"{name}() has no argument {kw.arg!r}; allowed: {', '.join(params)}", kw.value

@@ -143,22 +143,21 @@ class _Ctx:
     def q(self) -> float:
         """param² · n for a fan-based spec."""
         s = self.spec
-        assert s.scale is not None
+        scale = s.scale_value
         if s.family == "uniform":
-            return 3.0 * s.scale
+            return 3.0 * scale
         if s.family == "untruncated_normal":
-            return s.scale
+            return scale
         if abs(s.param_factor - 1 / C) < 1e-15:
-            return s.scale / (C * C)
-        return s.param_factor**2 * s.scale
+            return scale / (C * C)
+        return s.param_factor**2 * scale
 
 
 def _keras_scale(ctx: _Ctx) -> float:
     s = ctx.spec
-    assert s.scale is not None
     if s.family == "truncated_normal" and abs(s.param_factor - 1 / C) >= 1e-15:
-        return s.param_factor**2 * C * C * s.scale
-    return s.scale
+        return s.param_factor**2 * C * C * s.scale_value
+    return s.scale_value
 
 
 _PRESET_OF = {
@@ -180,8 +179,7 @@ def _vs_dist(family: str, target: str) -> str:
 def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
     """(code, verdict) for a fan-based spec whose mode the target has, else None."""
     s, t = ctx.spec, ctx.target
-    assert s.mode is not None
-    if s.mode == "fan_geo_avg" and t != "jax":
+    if s.mode is None or (s.mode == "fan_geo_avg" and t != "jax"):
         return None
     scale = _keras_scale(ctx)
     preset = _PRESET_OF.get((round(scale, 13), s.mode, s.family))

@@ -70,11 +70,13 @@ def spec_from_string(text: str, seed: int | None = None, layout: str | None = No
             else:
                 kwargs[key.strip()] = value.strip()
         base = _registry.get(name.strip())
-        assert base is not None
+        if base is None:
+            raise _UsageError(f"SPEC {text!r} names no initializer")
         init = type(base)(**kwargs)
     else:
         got = _registry.get(text)
-        assert got is not None
+        if got is None:
+            raise _UsageError(f"SPEC {text!r} names no initializer")
         init = got
     if seed is not None or layout is not None:
         cfg = init.get_config()
@@ -135,10 +137,9 @@ def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> Var
     """A varscale initializer drawing ``spec``'s distribution for ``shape``."""
     layout = spec.layout
     if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg"):
-        assert spec.scale is not None
-        scale = spec.scale
+        scale = spec.scale_value
         if spec.family == "truncated_normal":
-            scale = spec.param_factor**2 * 0.87962566103423978**2 * spec.scale
+            scale = spec.param_factor**2 * 0.87962566103423978**2 * scale
         return VarianceScaling(scale, spec.mode, spec.family, seed=seed, layout=layout)
     fan_in, fan_out = spec.fans(shape)
     p = spec.param(fan_in, fan_out)
