@@ -238,6 +238,27 @@ def test_init_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     np.testing.assert_array_equal(load_file(str(out2))["fc2.weight"], got["fc2.weight"])
 
 
+def test_init_dask_gives_the_same_bits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    need("varscale.io")
+    need("dask")
+    need("safetensors")
+    from safetensors.numpy import load_file
+
+    shapes = _shapes(tmp_path, {"a.weight": [300, 200], "b.weight": [64, 3, 5, 5]})
+    plain, viadask = tmp_path / "plain.safetensors", tmp_path / "dask.safetensors"
+    argv = ["init", "--shapes", str(shapes), "--rule", "a.*=glorot_normal",
+            "--rule", "*=nn.init.kaiming_uniform_(w, a=math.sqrt(5))", "--seed", "3"]
+    assert main([*argv, "--out", str(plain)]) == 0
+    assert main([*argv, "--out", str(viadask), "--dask"]) == 0
+    capsys.readouterr()
+    a, b = load_file(str(plain)), load_file(str(viadask))
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    # the torch-syntax rule drew torch's default conv init on the (out, in, kh, kw) weight
+    assert np.abs(a["b.weight"]).max() <= 1 / math.sqrt(3 * 5 * 5)
+
+
 def test_init_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shapes = _shapes(tmp_path, {"a.weight": [4, 4], "b.bias": [4]})
     out = tmp_path / "c.safetensors"

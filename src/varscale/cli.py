@@ -470,20 +470,6 @@ def _read_shapes(path: str) -> dict[str, tuple[int, ...]]:
     return out
 
 
-class _DaskSource:
-    """An initializer-like view of a Dask array: regions are computed by Dask, chunk by chunk."""
-
-    def __init__(self, init: VarianceScaling, array: Any) -> None:
-        self.init, self.array = init, array
-
-    def __call__(self, shape: Any, dtype: Any = None, *, region: Any = None, engine: Any = None) -> Any:
-        part = self.array if region is None else self.array[region]
-        return np.asarray(part.compute())
-
-    def describe(self, shape: Any) -> Any:
-        return self.init.describe(shape)
-
-
 def _init(args: argparse.Namespace) -> int:
     if not str(args.out).endswith(".safetensors"):
         raise _UsageError(f"--out must end in .safetensors; received {args.out!r}")
@@ -510,8 +496,9 @@ def _init(args: argparse.Namespace) -> int:
                 dask_mod = importlib.import_module("varscale.dask")
             except ImportError as err:
                 raise BackendUnavailableError(f"--dask needs varscale.dask and Dask ({err})") from None
+            # a Dask array: io computes it region by region, each chunk drawn where it is computed
             darr = dask_mod.array(init, shape, args.dtype, seed=derive_stream(args.seed, name))
-            tensors[name] = (_DaskSource(init, darr), shape, args.dtype)
+            tensors[name] = (darr, shape, args.dtype)
         else:
             tensors[name] = (init, shape, args.dtype)
         d = init.describe(shape)
