@@ -48,7 +48,8 @@ def _chunk(
     block_info: dict[Any, Any] | None = None,
 ) -> np.ndarray[Any, Any]:
     """One chunk: the region ``block_info[None]['array-location']`` of the full tensor."""
-    assert block_info is not None  # noqa: S101 - Dask always passes it to a function that names it
+    if block_info is None:  # Dask passes it to every function with a block_info parameter
+        raise RuntimeError("varscale.dask: a chunk task ran without Dask's block_info")
     location = block_info[None]["array-location"]
     region = tuple(slice(int(a), int(b)) for a, b in location)
     return draw(shape, dtype, sampler, stream, region=region)

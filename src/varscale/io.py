@@ -221,7 +221,7 @@ def write_npy(
     header = {"descr": np.lib.format.dtype_to_descr(src.dtype), "fortran_order": False, "shape": src.shape}
     done = 0
     with atomic_output(target) as fh:
-        np.lib.format.write_array_header_2_0(fh, header)  # type: ignore[no-untyped-call]
+        np.lib.format.write_array_header_2_0(fh, header)
         for region, n in regions(src.shape, step):
             _write_block(fh, src.block(region))
             done += n
