@@ -113,6 +113,8 @@ class Spec:
             ``"torch"`` (``(out, in, *k)``) or a :class:`varscale.Layout`.
         shape: the shape the expression carried (MindSpore ``initializer(..., shape)``,
             ``torch.empty(...)``), else None.
+        jax_axes: JAX's ``(in_axis, out_axis, batch_axis)`` when not the
+            defaults; the fans are then JAX's (float) products over them.
         call: the function or class called, as written.
         source: the text parsed.
     """
@@ -131,6 +133,7 @@ class Spec:
     clamp: bool = True
     layout: str | Layout = "tf"
     shape: tuple[int, ...] | None = None
+    jax_axes: tuple[Any, Any, Any] | None = None
     call: str = ""
     source: str = field(default="", compare=False)
 
@@ -172,8 +175,10 @@ class Spec:
         return self.fixed is None
 
     # -- numbers -------------------------------------------------------------
-    def fans(self, shape: Any) -> tuple[int, int]:
-        """``(fan_in, fan_out)`` of ``shape`` in the source's layout."""
+    def fans(self, shape: Any) -> tuple[Any, Any]:
+        """``(fan_in, fan_out)`` of ``shape`` in the source's layout (JAX's rule for named JAX axes)."""
+        if self.jax_axes is not None:
+            return _jax_fans(tuple(shape), *self.jax_axes)
         return compute_fans(shape, self.layout)
 
     def n(self, fan_in: float, fan_out: float) -> float:
@@ -399,7 +404,10 @@ class _Reader:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.value(e, what) for e in node.elts]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = self.number(node.operand, what)
+            operand = node.operand
+            if isinstance(operand, ast.Constant) and type(operand.value) is int:
+                return -operand.value if isinstance(node.op, ast.USub) else operand.value
+            v = self.number(operand, what)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BinOp):
             return self.number(node, what)
@@ -811,15 +819,40 @@ def _jax_params(func: str) -> tuple[str, ...]:
     return ("in_axis", "out_axis", "batch_axis", "dtype")
 
 
-def _jax_layout(c: _Call) -> str | Layout:
-    in_axis, out_axis, batch = c.get("in_axis", -2), c.get("out_axis", -1), c.get("batch_axis", [])
-    if in_axis == -2 and out_axis == -1 and batch in ([], ()):
-        return "tf"
-    try:
-        return Layout(in_axis=in_axis, out_axis=out_axis, batch_axis=tuple(batch) if isinstance(batch, list)
-                      else batch)
-    except (InvalidArgumentError, TypeError) as err:
-        raise c.bad("in_axis", str(err)) from None
+def _jax_axes(c: _Call) -> tuple[Any, Any, Any] | None:
+    """JAX's (in_axis, out_axis, batch_axis), or None for the defaults."""
+    axes = []
+    for p, default in (("in_axis", -2), ("out_axis", -1), ("batch_axis", [])):
+        v = c.get(p, default)
+        items = v if isinstance(v, list) else [v]
+        if not all(isinstance(a, int) and not isinstance(a, bool) and -16 <= a < 16 for a in items):
+            raise c.bad(p, f"must be an int axis or a list of them; received {p}={v!r}")
+        axes.append(tuple(v) if isinstance(v, list) else v)
+    if axes[0] == -2 and axes[1] == -1 and axes[2] == ():
+        return None
+    return (axes[0], axes[1], axes[2])
+
+
+def _jax_fans(shape: tuple[int, ...], in_axis: Any, out_axis: Any, batch_axis: Any) -> tuple[float, float]:
+    """``jax.nn.initializers._compute_fans``: products over the named axes, float receptive field."""
+    rank = len(shape)
+
+    def size(axes: Any) -> int:
+        items = axes if isinstance(axes, tuple) else (axes,)
+        out = 1
+        for a in items:
+            if not -rank <= a < rank:
+                raise InvalidArgumentError(
+                    f"JAX axis {a} is out of range for a rank-{rank} shape; received shape={shape!r}."
+                )
+            out *= shape[a]
+        return out
+
+    in_size, out_size, batch_size = size(in_axis), size(out_axis), size(batch_axis)
+    if 0 in (in_size, out_size, batch_size):
+        raise InvalidArgumentError(f"JAX divides by a zero dimension (ZeroDivisionError); received shape={shape!r}.")
+    rf = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * rf, out_size * rf
 
 
 def _jax(c: _Call, func: str) -> Spec:
@@ -831,10 +864,10 @@ def _jax(c: _Call, func: str) -> Spec:
         mode = _check_choice(c, "mode", c.text("mode", ""), ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
         dist = _check_choice(c, "distribution", c.text("distribution", ""), ("truncated_normal", "normal", "uniform"))
         spec = _vs("jax", scale, mode, "untruncated_normal" if dist == "normal" else dist, func, clamp=False)
-        return replace(spec, layout=_jax_layout(c))
+        return replace(spec, jax_axes=_jax_axes(c))
     if func in _JAX_PRESETS:
         s, m, d = _KERAS_PRESETS[_JAX_PRESETS[func]]
-        return replace(_vs("jax", s, m, d, func, clamp=False), layout=_jax_layout(c))
+        return replace(_vs("jax", s, m, d, func, clamp=False), jax_axes=_jax_axes(c))
     if func == "normal":
         return Spec("jax", "untruncated_normal", None, None, fixed=_pos(c, "stddev", 0.01), call=func)
     if func == "truncated_normal":

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._errors import InvalidArgumentError, unknown_name
+from ._fans import compute_fans
 from ._initializer import VarianceScaling
 from ._math import TRUNC_STD_2
 from ._parse import Spec, parse, truncated_std_factor
@@ -139,6 +140,13 @@ class _Ctx:
                 f"the shape; pass `shape` (--shape); received shape=None."
             )
         return self.spec.fans(self.shape)
+
+    def target_fans(self) -> tuple[int, int]:
+        """The fans the target computes on the same layer's weight (its own rule, its own layout)."""
+        if self.spec.jax_axes is not None:
+            self.fans()  # the shape is required
+            return compute_fans(self.shape if self.shape is not None else (), "tf")
+        return self.fans()
 
     def q(self) -> float:
         """param² · n for a fan-based spec."""
@@ -260,6 +268,15 @@ def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
             f"distribution={dist!r})", "exact")
 
 
+def _jax_axes_code(ctx: _Ctx) -> tuple[str, str]:
+    s = ctx.spec
+    axes = s.jax_axes or (-2, -1, ())
+    in_axis, out_axis, batch = (list(a) if isinstance(a, tuple) else a for a in axes)
+    return (f"jax.nn.initializers.variance_scaling({_num(_keras_scale(ctx))}, {s.mode!r}, "
+            f"{_vs_dist(s.family, 'jax')!r}, in_axis={in_axis!r}, out_axis={out_axis!r}, batch_axis={batch!r})",
+            "exact")
+
+
 def _gain_code(g2: float) -> str:
     g = math.sqrt(g2)
     if abs(round(g2, 12) - round(g2)) < 1e-12 and abs(g - round(g)) > 1e-12:
@@ -314,13 +331,22 @@ def _fixed_code(ctx: _Ctx, family: str, p: float, cut: float) -> tuple[str, str]
         if family == "untruncated_normal":
             return f"{base}.Normal(sigma={_num(p)}, mean=0.0)", "exact"
         return f"{base}.TruncatedNormal(sigma={_num(p)}, mean=0.0, a={_num(-k * p)}, b={_num(k * p)})", "exact"
-    fi, _ = ctx.fans()
+    fi, _ = ctx.target_fans()
     n = float(max(fi, 1))
     if t == "jax":
         if family == "untruncated_normal":
             return f"jax.nn.initializers.normal(stddev={_num(p)})", "exact"
         if family == "truncated_normal":
             return f"jax.nn.initializers.truncated_normal(stddev={_num(p)}, lower={_num(-k)}, upper={_num(k)})", "exact"
+        if ctx.shape is not None and len(ctx.shape) == 1:
+            ctx.notes.append("jax.nn.initializers.uniform draws from [0, scale); on a rank-1 weight "
+                             "in_axis=out_axis=0 gives JAX fans (1, 1)")
+            return (f"jax.nn.initializers.variance_scaling({_num(p * p / 3)}, 'fan_in', 'uniform', in_axis=0, "
+                    f"out_axis=0)", "exact_for_shape")
+        if ctx.shape is not None and len(ctx.shape) == 0:
+            ctx.notes.append(f"impossible: jax has no symmetric uniform for a rank-0 weight; closest: a normal with "
+                             f"the same std {p / math.sqrt(3):.6g}: std error +0.000 %, unbounded")
+            return f"jax.nn.initializers.normal(stddev={_num(p / math.sqrt(3))})", "impossible"
         ctx.notes.append("jax.nn.initializers.uniform draws from [0, scale), not a symmetric range: "
                          f"variance_scaling with mode 'fan_in' and fan_in = {fi} gives U(±{p:.6g})")
         return f"jax.nn.initializers.variance_scaling({_num(p * p * n / 3)}, 'fan_in', 'uniform')", "exact_for_shape"
@@ -382,11 +408,6 @@ def _notes(ctx: _Ctx) -> None:
         )
     if s.absolute_bounds and t in ("keras", "tf.keras", "tf1", "jax", "tf_contrib"):
         ctx.notes.append(f"{s.framework}'s truncation bounds are absolute, {t}'s are in units of σ'")
-    if s.fan_based:
-        tgt_clamp = t in ("keras", "tf.keras", "tf1", "varscale")
-        if s.clamp != tgt_clamp:
-            ctx.notes.append("n is clamped to max(1, n) in one framework and not the other: differs only for "
-                             "zero-size shapes")
 
 
 def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any = None) -> Translation:
@@ -436,7 +457,17 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
     dims = check_shape(shape) if shape is not None else spec.shape
     ctx = _Ctx(spec, to, dims)
     _notes(ctx)
-    got = _fan_based_code(ctx) if spec.fan_based else None
+    low_rank = dims is not None and len(dims) < 2 and to in ("torch", "mindspore", "jax")
+    if spec.jax_axes is not None:
+        got = _jax_axes_code(ctx) if to == "jax" else None
+        if to != "jax":
+            ctx.notes.append(f"JAX's fans over in_axis={spec.jax_axes[0]!r}, out_axis={spec.jax_axes[1]!r}, "
+                             f"batch_axis={spec.jax_axes[2]!r} have no equivalent in {to}")
+    else:
+        got = _fan_based_code(ctx) if spec.fan_based and not low_rank else None
+    if low_rank and spec.fan_based:
+        ctx.notes.append(f"{to} cannot compute fans of a rank-{len(dims or ())} tensor, so the numbers are fixed "
+                         f"for this shape")
     if got is None:
         if spec.fan_based:
             fi, fo = ctx.fans()
@@ -450,13 +481,19 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
             code, verdict = _fixed_code(ctx, spec.family, spec.param(1, 1), spec.cut)
     else:
         code, verdict = got
+        tgt_clamp = to in ("keras", "tf.keras", "tf1", "varscale") or (".VarianceScaling(" in code and to == "mindspore")
+        if spec.clamp != tgt_clamp:
+            ctx.notes.append("n is clamped to max(1, n) in one framework and not the other: differs only for "
+                             "zero-size shapes")
     src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
     tgt_layout = _LAYOUT_OF.get(to, src_layout)
     if code.startswith("varscale.compat.torch."):
         tgt_layout = "torch"
     tshape = None
     if dims is not None:
-        if isinstance(spec.layout, str):
+        if spec.jax_axes is not None:
+            tshape = dims
+        elif isinstance(spec.layout, str):
             tshape = to_layout(dims, src_layout, tgt_layout)
         else:
             fi, fo = spec.fans(dims)
@@ -468,8 +505,6 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
                 f"layout: {spec.framework} weight {dims} is {_LAYOUT_TEXT[src_layout]}; the same layer in "
                 f"{to} is {tshape}, {_LAYOUT_TEXT[tgt_layout]} (same fans)"
             )
-        if len(dims) < 2 and to in ("torch", "mindspore", "jax"):
-            ctx.notes.append(f"{to} cannot compute fans of a rank-{len(dims)} tensor (it raises)")
     elif (to in ("torch", "mindspore") and src_layout == "tf") or (to not in ("torch", "mindspore", "varscale") and \
             src_layout == "torch"):
         ctx.notes.append(f"layout: apply to the same layer's weight in {to}'s own layout "

@@ -29,6 +29,7 @@ from ._errors import (
     VarscaleError,
     missing_extra,
 )
+from ._fans import compute_fans
 from ._files import atomic_output, check_target
 from ._initializer import VarianceScaling
 from ._parse import Spec, parse
@@ -136,14 +137,14 @@ def _is_varscale_config(text: str) -> bool:
 def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> VarianceScaling:
     """A varscale initializer drawing ``spec``'s distribution for ``shape``."""
     layout = spec.layout
-    if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg"):
+    if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg") and spec.jax_axes is None:
         scale = spec.scale_value
         if spec.family == "truncated_normal":
             scale = spec.param_factor**2 * 0.87962566103423978**2 * scale
         return VarianceScaling(scale, spec.mode, spec.family, seed=seed, layout=layout)
     fan_in, fan_out = spec.fans(shape)
     p = spec.param(fan_in, fan_out)
-    n = float(max(1, fan_in))
+    n = float(max(1, compute_fans(shape, layout)[0]))  # the fan_in VarianceScaling itself will use
     if spec.family == "uniform":
         return VarianceScaling(p * p * n / 3.0, "fan_in", "uniform", seed=seed, layout=layout)
     if spec.family == "untruncated_normal":

@@ -42,6 +42,7 @@ CASES: list[Case] = [
     Case("keras-vs-normal-alias", "keras.initializers.VarianceScaling(distribution='normal')", DENSE_TF),
     Case("keras-vs-one-third", "keras.initializers.VarianceScaling(scale=1/3, mode='fan_in', distribution='uniform')",
          CONV_TF),
+    Case("keras-he-uniform-rank1", "keras.initializers.HeUniform()", (20000,)),
     Case("keras-get-glorot-uniform", 'keras.initializers.get("glorot_uniform")', DENSE_TF),
     Case("keras-get-he-normal", "keras.initializers.get('HeNormal')", DENSE_TF),
     Case("keras-random-normal", "keras.initializers.RandomNormal(mean=0.0, stddev=0.05)", DENSE_TF),
@@ -115,6 +116,8 @@ CASES: list[Case] = [
     Case("jax-truncated-normal", "jax.nn.initializers.truncated_normal(stddev=0.05)", DENSE_TF),
     Case("flax-xavier-normal", "flax.linen.initializers.xavier_normal()", DENSE_TF),
     Case("jax-kaiming-uniform", "jax.nn.initializers.kaiming_uniform()", CONV_TF),
+    Case("flax-embed-default", "flax.linen.initializers.variance_scaling(1.0, 'fan_in', 'normal', out_axis=0)",
+         (1000, 20)),
     # -- MindSpore -------------------------------------------------------------
     Case("ms-xavier-uniform-gain2", "XavierUniform(gain=2)", DENSE_TORCH),
     Case("ms-initializer-he-normal", "initializer('he_normal', [64, 3, 3, 3])", (64, 3, 3, 3)),
