@@ -141,3 +141,19 @@ def test_threading_layers_in_subprocess(layer: str) -> None:
     shapes = [(384, 1024), (1000, 257), (64, 64, 9)]
     expected = sorted((i, zlib.crc32(init(s, engine="numpy").tobytes())) for i, s in enumerate(shapes))
     assert crcs == repr(expected)
+
+
+def test_varscale_dask_array_threaded_scheduler() -> None:
+    """``varscale.dask.array`` (once it lands) under the threaded scheduler, 8 workers."""
+    dask = need("dask")
+    try:
+        vdask = __import__("varscale.dask", fromlist=["array"])
+    except ImportError:
+        pytest.skip("varscale.dask has not landed yet")
+    init = vs.VarianceScaling(0.5, "fan_out", "untruncated_normal", seed=2**64 - 1)
+    shape = (700, 900)
+    expected = _bits(init(shape, engine="numpy"))
+    for chunks in ((100, 100), (7, 900), (700, 13)):
+        arr = vdask.array(init, shape, "float32", chunks=chunks)
+        with dask.config.set(scheduler="threads", num_workers=THREADS):
+            assert _bits(arr.compute()) == expected, chunks
