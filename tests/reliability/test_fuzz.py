@@ -9,8 +9,8 @@ types; the CLI with exit code 1 or 2 and no traceback).
 
 Budget (derandomized: the ``ci`` profile): 6000 examples of ``deserialize``
 (about 11 s on one CI core), 2000 CLI SPECs (about 6 s) and 6000 sources for
-``parse``: about 30 s in all. ``HYPOTHESIS_PROFILE=dev`` with a larger
-``--hypothesis-seed`` range fuzzes further by hand. The corpus in
+``parse``: about 30 s in all. ``HYPOTHESIS_PROFILE=dev`` (random, not
+derandomized) fuzzes further by hand, a new run each time. The corpus in
 ``corpus/`` is replayed by :func:`test_corpus`: ``ok-*.json`` must load,
 ``bad-*.json`` must be refused, ``parse-*.txt`` must parse or be refused
 (``parse-bad-*.txt`` must be refused).
