@@ -31,7 +31,8 @@ def test_explain_framework_expression(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, err = run(["explain", "tf.contrib.layers.variance_scaling_initializer()", "--shape", "3,3,64,128"],
                          capsys)
     assert code == 0, err
-    assert "fan_in      576" in out and "fan_out     1152" in out
+    assert "fan_in          576\n" in out and "fan_out         1152\n" in out
+    assert "std (realized)  0.0590981\n" in out and "sigma'          0.0671855\n" in out
     assert "0.0590981" in out  # realized std, semantics.md §1
     assert "[-0.134371, 0.134371]" in out
     assert "sqrt(1.3·scale/n)" in out

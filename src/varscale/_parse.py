@@ -276,7 +276,11 @@ class Spec:
         return {
             "framework": self.framework,
             "shape": tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))),
-            "layout": self.layout if isinstance(self.layout, str) else repr(self.layout),
+            "layout": (
+                f"jax(in_axis={self.jax_axes[0]!r}, out_axis={self.jax_axes[1]!r}, batch_axis={self.jax_axes[2]!r})"
+                if self.jax_axes is not None
+                else self.layout if isinstance(self.layout, str) else repr(self.layout)
+            ),
             "fan_in": fan_in,
             "fan_out": fan_out,
             "mode": self.mode,

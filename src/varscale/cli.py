@@ -260,6 +260,7 @@ def _explain(args: argparse.Namespace) -> int:
         print(json.dumps(dict(d, equivalents=eq), indent=2))
         return 0
     print(f"{spec.framework}: {spec.call}")
+    labels = {"param_std": "sigma'", "std": "std (realized)"}
     for key in ("shape", "layout", "fan_in", "fan_out", "mode", "n", "family", "param_std", "limit", "std",
                 "bounds", "formula"):
         v = d[key]
@@ -267,7 +268,7 @@ def _explain(args: argparse.Namespace) -> int:
             v = f"{v:.6g}"
         elif key == "bounds":
             v = f"[{v[0]:.6g}, {v[1]:.6g}]"
-        print(f"{key:<10}  {'-' if v is None else v}")
+        print(f"{labels.get(key, key):<14}  {'-' if v is None else v}")
     print("\nequivalents:")
     for t, e in eq.items():
         print(f"  {t:<10} {e['verdict']:<16} {e['code']}")
