@@ -64,6 +64,21 @@ Notation: `n` is the fan the mode names; C = 0.87962566103423978 is the std of a
 standard normal truncated to ±2. Numbers are for the shape given with each
 entry, in the source framework's layout.
 
+From Python, `varscale.parse(source)` reads any of these expressions (with
+`ast` only, never evaluating them; `varscale.ParseError` says what and where it
+cannot read) into a `varscale.Spec`: the family, σ' or the uniform limit and
+the bounds as functions of the fans, and each framework's quirks as flags.
+`varscale.translate(spec_or_source, to=TARGET, shape=None)` returns a
+`varscale.Translation` with `.code`, `.verdict`, `.notes` and `.target_shape`:
+
+```python
+>>> import varscale as vs
+>>> t = vs.translate("tf.contrib.layers.variance_scaling_initializer()", to="torch", shape=(3, 3, 64, 128))
+>>> t.verdict, t.target_shape
+('exact_for_shape', (128, 64, 3, 3))
+
+```
+
 Reproduce any row with the command line:
 `varscale translate "SOURCE" --to TARGET --shape SHAPE` or
 `varscale explain "SOURCE" --shape SHAPE`.
