@@ -200,7 +200,8 @@ def test_plot_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_plot_without_matplotlib(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed
     code, _, err = run(["plot", "he_normal", "--shape", "20,10", "--out", str(tmp_path / "h.png")], capsys)
     assert code == 1 and "matplotlib" in err and "pip install" in err
     assert list(tmp_path.iterdir()) == []
