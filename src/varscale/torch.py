@@ -167,6 +167,8 @@ def _pattern_text(pattern: Pattern) -> str:
         return pattern
     if isinstance(pattern, type):
         return pattern.__name__
+    if _is_types(pattern):
+        return "|".join(t.__name__ for t in pattern)
     types, glob = pattern
     names = "|".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
     return f"{names}.{glob}"
@@ -185,16 +187,16 @@ def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
         if not isinstance(rule, tuple) or len(rule) != 2:
             raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
         pattern, init = rule
-        ok = isinstance(pattern, (str, type)) or (
+        ok = isinstance(pattern, (str, type)) or _is_types(pattern) or (
             isinstance(pattern, tuple)
             and len(pattern) == 2
             and isinstance(pattern[1], str)
-            and (isinstance(pattern[0], type) or (isinstance(pattern[0], tuple)
-                                                  and all(isinstance(t, type) for t in pattern[0])))
+            and (isinstance(pattern[0], type) or _is_types(pattern[0]))
         )
         if not ok:
             raise TypeError(
-                "a rule's pattern must be a glob on parameter names (str), a module type, or (module type(s), "
+                "a rule's pattern must be a glob on parameter names (str), a module type or tuple of types, or "
+                "(module type(s), "
                 f"glob on the local parameter name); received pattern {pattern!r} in `rules`."
             )
         if isinstance(init, str):
@@ -211,10 +213,14 @@ def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
     return out
 
 
+def _is_types(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) > 0 and all(isinstance(t, type) for t in value)
+
+
 def _matches(pattern: Pattern, name: str, local: str, owner: torch.nn.Module) -> bool:
     if isinstance(pattern, str):
         return fnmatch.fnmatchcase(name, pattern)
-    if isinstance(pattern, type):
+    if isinstance(pattern, type) or _is_types(pattern):
         return isinstance(owner, pattern)
     types, glob = pattern
     return isinstance(owner, types) and fnmatch.fnmatchcase(local, glob)
@@ -295,8 +301,8 @@ def init_module(
             needs ``module.to_empty(device=...)`` first).
         rules: ``(pattern, initializer)`` pairs (or a mapping), the first
             matching rule wins. A pattern is a glob on the full parameter
-            name (``"encoder.*.weight"``), a module type (every parameter
-            the module owns directly), or ``(type or tuple of types, glob on
+            name (``"encoder.*.weight"``), a module type or tuple of types
+            (every parameter such a module owns directly), or ``(type or tuple of types, glob on
             the local name)`` such as ``(torch.nn.Linear, "weight")``. An
             initializer is a :class:`varscale.VarianceScaling` (use
             ``layout="torch"`` for torch weights: Linear ``(out, in)``, ConvNd
