@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -1171,7 +1172,9 @@ def _parse_json(source: str, legacy: bool) -> Spec:
 def _parse_expr(source: str, legacy: bool) -> Spec:
     r = _Reader(source)
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": the text is refused or read anyway
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as err:
         col = err.offset or 0
         raise ParseError(f"not a Python expression ({err.msg})", source, col,
