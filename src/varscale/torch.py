@@ -89,7 +89,7 @@ class FanInBias:
 
 
 RuleInit = VarianceScaling | str | float | FanInBias | None
-Pattern = str | type | tuple[Any, str]
+Pattern = str | type | tuple[Any, ...]
 
 _TORCH_DEFAULT_TYPES = (
     torch.nn.Linear,
@@ -220,8 +220,10 @@ def _is_types(value: Any) -> bool:
 def _matches(pattern: Pattern, name: str, local: str, owner: torch.nn.Module) -> bool:
     if isinstance(pattern, str):
         return fnmatch.fnmatchcase(name, pattern)
-    if isinstance(pattern, type) or _is_types(pattern):
+    if isinstance(pattern, type):
         return isinstance(owner, pattern)
+    if _is_types(pattern):
+        return isinstance(owner, tuple(pattern))
     types, glob = pattern
     return isinstance(owner, types) and fnmatch.fnmatchcase(local, glob)
 

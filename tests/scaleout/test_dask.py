@@ -135,7 +135,7 @@ def test_bad_arguments() -> None:
     need("dask")
     from varscale.dask import array
 
-    with pytest.raises(TypeError, match="`init` must be a varscale.VarianceScaling"):
+    with pytest.raises(TypeError, match=r"`init` must be a varscale\.VarianceScaling"):
         array("he_normal", (3, 3))
     with pytest.raises(vs.InvalidArgumentError, match="dtype"):
         array(vs.HeNormal(seed=0), (3, 3), dtype="int32")
