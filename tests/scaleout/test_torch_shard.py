@@ -32,10 +32,8 @@ def test_two_gloo_ranks_gather_the_single_process_tensor(tmp_path: Path) -> None
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for rank in range(2)
     ]
-    outputs = []
     try:
-        for p in procs:
-            outputs.append(p.communicate(timeout=240)[0])
+        outputs = [p.communicate(timeout=240)[0] for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
