@@ -52,6 +52,10 @@ Every row is executed in the real target framework by
 `tests/translate/test_table.py` and compared with the source framework's own
 samples (variance within sampling error, equal bounds, two-sample KS test).
 
+"The same distribution" never means the same bits: each framework has its own
+random generator and truncation algorithm. varscale's own stream gives the same
+bits on every machine, engine and sharding (the `varscale` column).
+
 Verdicts:
 
 * **exact**: the code gives the same distribution for every shape;

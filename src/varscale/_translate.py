@@ -406,6 +406,13 @@ def _notes(ctx: _Ctx) -> None:
             "MindSpore's VarianceScaling(distribution='truncated_normal') draws a UNIFORM distribution "
             "(the 'truncated_norm' typo, 2.0–2.10); translated as the uniform it really draws"
         )
+    if t == "mindspore" and s.family == "truncated_normal":
+        ctx.notes.append("not MindSpore's VarianceScaling(distribution='truncated_normal'): it draws a uniform "
+                         "(the 'truncated_norm' typo, 2.0–2.10); TruncatedNormal with absolute bounds is the real one")
+    if t == "tf1" and s.family == "truncated_normal" and s.fan_based and s.mode != "fan_geo_avg" \
+            and s.jax_axes is None:
+        ctx.notes.append(f"TF ≥ 1.10 spelling; under TF ≤ 1.9 (no 0.8796 correction) write scale={_num(ctx.q())}, "
+                         f"distribution='normal'")
     if s.absolute_bounds and t in ("keras", "tf.keras", "tf1", "jax", "tf_contrib"):
         ctx.notes.append(f"{s.framework}'s truncation bounds are absolute, {t}'s are in units of σ'")
 
