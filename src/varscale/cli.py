@@ -256,7 +256,11 @@ def _explain(args: argparse.Namespace) -> int:
         d["formula"] = real.formula
     eq = _equivalents(spec, args.shape)
     if args.json:
-        d = dict(d, shape=list(d["shape"]), bounds=[b if math.isfinite(b) else str(b) for b in d["bounds"]])
+        base: dict[str, Any] = init.describe(args.shape).as_dict() if init is not None else {
+            "scale": spec.scale, "distribution": spec.family}
+        base.update(d)
+        base.update(shape=list(d["shape"]), bounds=[b if math.isfinite(b) else str(b) for b in d["bounds"]])
+        d = base
         print(json.dumps(dict(d, equivalents=eq), indent=2))
         return 0
     print(f"{spec.framework}: {spec.call}")
