@@ -32,6 +32,9 @@ Where a framework cannot be run here, and what is done instead:
   distributions are identical in tf.keras 2.x and Keras 3 (semantics.md §3b,
   §4), so it runs under TF 2.21's ``tf.keras``.
 * **TF1 core** code (``tf.compat.v1.…``) runs eagerly under TF 2.21.
+* **Flax**: ``flax.linen.initializers`` re-exports ``jax.nn.initializers``
+  (the same functions, semantics.md §6b); when flax is not installed,
+  ``flax.linen.initializers.…`` runs on ``jax.nn.initializers``.
 """
 
 from __future__ import annotations
@@ -154,7 +157,12 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         return _np(w)
     if framework == "jax":
         jax = need("jax")
-        flax_ns = types.SimpleNamespace(linen=types.SimpleNamespace(initializers=jax.nn.initializers))
+        try:
+            import flax.linen as flax_linen
+
+            flax_ns: Any = types.SimpleNamespace(linen=flax_linen)
+        except ImportError:
+            flax_ns = types.SimpleNamespace(linen=types.SimpleNamespace(initializers=jax.nn.initializers))
         init = eval(code, {"jax": jax, "flax": flax_ns, "math": math})
         return _np(init(jax.random.key(seed), shape))
     if framework == "mindspore":
