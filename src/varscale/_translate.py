@@ -201,7 +201,7 @@ def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
         return (f"tf.compat.v1.variance_scaling_initializer(scale={_num(scale)}, mode={s.mode!r}, "
                 f"distribution={s.family!r})", "exact")
     if t == "jax":
-        if preset and s.layout == "tf":
+        if preset:
             return f"jax.nn.initializers.{preset[1]}()", "exact"
         return (f"jax.nn.initializers.variance_scaling({_num(scale)}, {s.mode!r}, "
                 f"{_vs_dist(s.family, 'jax')!r})", "exact")
