@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import varscale as vs
 from _support import need
@@ -145,7 +147,22 @@ def test_bad_arguments() -> None:
         array(vs.HeNormal(seed=0), (3, -3))
 
 
-def test_import_varscale_does_not_import_dask() -> None:
-    code = "import sys, varscale, varscale.io; print('dask' in sys.modules, 'zarr' in sys.modules)"
+def test_import_varscale_imports_no_framework() -> None:
+    frameworks = ["dask", "distributed", "zarr", "safetensors", "torch", "jax"]
+    code = f"import sys, varscale, varscale.io; print(*[m in sys.modules for m in {frameworks!r}])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    assert out.split() == ["False"] * len(frameworks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_chunkings_equal_the_tensor(data: st.DataObject) -> None:
+    need("dask")
+    from varscale.dask import array
+
+    shape = tuple(data.draw(st.lists(st.integers(0, 12), min_size=1, max_size=3), label="shape"))
+    chunks = tuple(data.draw(st.integers(1, max(1, n)), label=f"chunk{i}") for i, n in enumerate(shape))
+    dtype = data.draw(st.sampled_from(["float32", "float64", "float16", "bfloat16"]), label="dtype")
+    init = vs.VarianceScaling(1.5, "fan_avg", data.draw(st.sampled_from(["uniform", "truncated_normal"])), seed=77)
+    got = array(init, shape, dtype, chunks=chunks).compute(scheduler="synchronous")
+    np.testing.assert_array_equal(_bits(got), _bits(init(shape, dtype)))
