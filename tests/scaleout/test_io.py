@@ -194,3 +194,43 @@ def test_failure_mid_write_leaves_no_file(tmp_path: Path) -> None:
         with pytest.raises(KeyboardInterrupt):
             write()
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "move-aside"])
+@pytest.mark.parametrize("old", ["file", "folder"])
+def test_zarr_replaces_an_old_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool,
+                                     old: str) -> None:
+    zarr = need("zarr")
+    import varscale.io as vio
+
+    if not exchange:  # a platform without renameat2(RENAME_EXCHANGE)
+        monkeypatch.setattr(vio, "_exchange", lambda a, b: False)
+    target = tmp_path / "w.zarr"
+    if old == "file":
+        target.write_bytes(b"old")
+    else:
+        (target / "old").mkdir(parents=True)
+        (target / "old" / "0").write_bytes(b"old chunk")
+    write_zarr(target, vs.HeNormal(seed=3), (9, 4), force=True)
+    np.testing.assert_array_equal(zarr.open_array(str(target), mode="r")[...], vs.HeNormal(seed=3)((9, 4)))
+    assert not (target / "old").exists()
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["w.zarr"]
+
+
+def test_memory_benchmark_runs_small(tmp_path: Path) -> None:
+    """bench/bench_write_memory.py on a small tensor: it writes, measures and cleans up."""
+    need("zarr")
+    need("safetensors")
+    import subprocess
+    import sys
+
+    bench = Path(__file__).parents[2] / "bench" / "bench_write_memory.py"
+    proc = subprocess.run([sys.executable, str(bench), "--shape", "512,256", "--formats", "safetensors,zarr,npy",
+                           "--dir", str(tmp_path)], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = {r["format"]: r for r in summary["results"]}
+    assert set(rows) == {"safetensors", "zarr", "npy"}
+    assert rows["npy"]["file_bytes"] == 512 * 256 * 4 + 128  # the .npy 2.0 header is 128 bytes here
+    assert all(0 < r["baseline_rss"] <= r["peak_rss"] < 2**30 for r in rows.values())
+    assert list(tmp_path.iterdir()) == []
