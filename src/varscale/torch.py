@@ -196,8 +196,7 @@ def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
         if not ok:
             raise TypeError(
                 "a rule's pattern must be a glob on parameter names (str), a module type or tuple of types, or "
-                "(module type(s), "
-                f"glob on the local parameter name); received pattern {pattern!r} in `rules`."
+                f"(module type(s), glob on the local parameter name); received pattern {pattern!r} in `rules`."
             )
         if isinstance(init, str):
             resolved = _get_initializer(init)
@@ -304,8 +303,8 @@ def init_module(
         rules: ``(pattern, initializer)`` pairs (or a mapping), the first
             matching rule wins. A pattern is a glob on the full parameter
             name (``"encoder.*.weight"``), a module type or tuple of types
-            (every parameter such a module owns directly), or ``(type or tuple of types, glob on
-            the local name)`` such as ``(torch.nn.Linear, "weight")``. An
+            (every parameter such a module owns directly), or ``(type(s),
+            glob on the local name)`` such as ``(torch.nn.Linear, "weight")``. An
             initializer is a :class:`varscale.VarianceScaling` (use
             ``layout="torch"`` for torch weights: Linear ``(out, in)``, ConvNd
             ``(out, in/groups, *kernel)``), a name for ``vs.get``
