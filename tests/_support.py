@@ -24,8 +24,27 @@ def need(module: str) -> types.ModuleType:
     top = module.split(".")[0]
     try:
         return importlib.import_module(module)
-    except Exception as err:  # noqa: BLE001 - any import failure of a required package fails
+    except Exception as err:
         if top in required():
             pytest.fail(f"required package {module!r} failed to import: {type(err).__name__}: {err}")
         pytest.skip(f"{module} is not installed")
         raise  # unreachable
+
+
+_LIMIT_LAUNCHER = (
+    "import os, resource, signal, sys; "
+    "n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "  # writes past the limit then fail with EFBIG
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+def with_file_size_limit(argv: list[str], nbytes: int) -> list[str]:
+    """``argv`` run under ``RLIMIT_FSIZE = nbytes`` (SIGXFSZ ignored, so writes fail with EFBIG).
+
+    A launcher process sets the limit and execs ``argv``: no ``preexec_fn``, whose fork
+    runs the at-fork hooks of libraries loaded in the test process (JAX warns there).
+    """
+    import sys
+
+    return [sys.executable, "-c", _LIMIT_LAUNCHER, str(nbytes), *argv]

@@ -26,7 +26,7 @@ _TABLE: dict[str, tuple[np.dtype[Any], np.dtype[Any], int]] = {
 
 def dtype_name(dtype: Any) -> str:
     """Canonical name of a supported dtype (raises like :func:`resolve_dtype`)."""
-    return resolve_dtype(dtype)[0].name
+    return str(resolve_dtype(dtype)[0].name)
 
 
 def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], np.dtype[Any], int]:

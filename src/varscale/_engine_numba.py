@@ -282,7 +282,7 @@ def _must_serialize() -> bool:
     global _serialize
     if _serialize is None:
         try:
-            _serialize = numba.threading_layer() == "workqueue"  # type: ignore[attr-defined]
+            _serialize = numba.threading_layer() == "workqueue"
         except ValueError:  # no parallel launch yet
             return True
     return _serialize

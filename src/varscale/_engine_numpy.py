@@ -80,7 +80,8 @@ def _words(idx0: int, count: int, stride: int, wide: bool, kw: tuple[int, int, i
         else:
             flat = w.reshape(-1)
         off = idx0 - b0 * per
-        return flat[off : off + count]
+        out: npt.NDArray[np.uint64] = flat[off : off + count]
+        return out
     idx = idx0 + np.arange(count, dtype=np.int64) * stride
     uidx = idx.astype(np.uint64)
     w0, w1, w2, w3 = philox_blocks(uidx // np.uint64(per), *kw)
@@ -88,9 +89,11 @@ def _words(idx0: int, count: int, stride: int, wide: bool, kw: tuple[int, int, i
         odd = (uidx & np.uint64(1)).astype(bool)
         lo = np.where(odd, w2, w0)
         hi = np.where(odd, w3, w1)
-        return lo | (hi << np.uint64(32))
+        pair: npt.NDArray[np.uint64] = lo | (hi << np.uint64(32))
+        return pair
     lane = (uidx & np.uint64(3)).astype(np.intp)
-    return np.choose(lane, (w0, w1, w2, w3))
+    chosen: npt.NDArray[np.uint64] = np.choose(lane, (w0, w1, w2, w3))
+    return chosen
 
 
 def uniforms(words: npt.NDArray[np.uint64], wide: bool) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

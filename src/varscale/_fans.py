@@ -18,7 +18,7 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ._errors import InvalidArgumentError, unknown_name
 from ._validation import check_shape
@@ -117,7 +117,7 @@ class Layout:
         }
 
 
-LayoutLike = Union[str, Layout]
+LayoutLike = str | Layout
 
 _TORCH = "torch"
 

@@ -54,14 +54,15 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is None:
+        value: object = param  # callers pass anything; checked here
+        if value is None:
             slope = 0.01
-        elif isinstance(param, bool) or not isinstance(param, numbers.Real):
+        elif isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise InvalidArgumentError(
                 f"`param` must be a finite number (the negative slope) for leaky_relu; received param={param!r}."
             )
         else:
-            slope = float(param)
+            slope = float(value)
         if not math.isfinite(slope):
             raise InvalidArgumentError(
                 f"`param` must be a finite number (the negative slope) for leaky_relu; received param={param!r}."

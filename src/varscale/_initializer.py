@@ -234,7 +234,7 @@ class VarianceScaling:
         if d.distribution == "untruncated_normal":
             return Sampler(KIND_NORMAL, std=d.std)
         P, W, Q = truncation_constants(-2.0, 2.0)
-        assert d.param_std is not None  # noqa: S101
+        assert d.param_std is not None
         return Sampler(KIND_NORMAL, std=d.param_std, a=-2.0, b=2.0, P=P, W=W, Q=Q)
 
     # -- drawing -------------------------------------------------------------
@@ -295,7 +295,7 @@ class VarianceScaling:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.get_config() == other.get_config()  # type: ignore[attr-defined]
+        return self.get_config() == other.get_config()
 
     def __hash__(self) -> int:
         return hash(repr(self))

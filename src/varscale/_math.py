@@ -63,7 +63,7 @@ def central(q: T) -> T:
     r: Any = CONST1 - q * q  # type: ignore[operator]
     num = (((((((A7 * r + A6) * r + A5) * r + A4) * r + A3) * r + A2) * r + A1) * r + A0)
     den = (((((((B7 * r + B6) * r + B5) * r + B4) * r + B3) * r + B2) * r + B1) * r + 1.0)
-    return q * num / den  # type: ignore[no-any-return,operator]
+    return q * num / den  # type: ignore[no-any-return]
 
 
 def tail_near(r: T) -> T:
@@ -101,7 +101,7 @@ def log_reduced(f: T, dk: T) -> T:
 _CTX_EXTRA = 40
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pi(prec: int) -> decimal.Decimal:
     with decimal.localcontext() as ctx:
         ctx.prec = prec + 5
@@ -119,6 +119,8 @@ def _pi(prec: int) -> decimal.Decimal:
 
 def _erfc_decimal(z: decimal.Decimal, prec: int) -> decimal.Decimal:
     """erfc(z) for z >= 0 by the Taylor series of erf at a precision covering the cancellation."""
+    if z == 0:
+        return decimal.Decimal(1)
     with decimal.localcontext() as ctx:
         ctx.prec = prec
         z2 = z * z

@@ -116,7 +116,7 @@ class Plan:
 
     @property
     def size(self) -> int:
-        return int(len(self.starts)) * self.run_len
+        return len(self.starts) * self.run_len
 
 
 def _full_plan(shape: tuple[int, ...]) -> Plan:
@@ -152,7 +152,7 @@ def plan_region(
     items = items + (slice(None),) * (len(shape) - len(items))
     # per-axis (start, step, count, keep_axis)
     axes: list[tuple[int, int, int, bool]] = []
-    for axis, (it, dim) in enumerate(zip(items, shape)):
+    for axis, (it, dim) in enumerate(zip(items, shape, strict=True)):
         if isinstance(it, slice):
             try:
                 start, stop, step = it.indices(dim)
@@ -163,7 +163,7 @@ def plan_region(
                 ) from None
             count = len(range(start, stop, step))
             axes.append((start, step, count, True))
-        elif isinstance(it, numbers.Integral) and not isinstance(it, (bool, np.bool_)):
+        elif not isinstance(it, (bool, np.bool_)) and isinstance(it, numbers.Integral):
             i = operator.index(it)
             if not -dim <= i < dim:
                 raise InvalidArgumentError(

@@ -8,7 +8,7 @@ from ._fans import Layout
 from ._initializer import VarianceScaling
 from .stream import STREAM_VERSION, Stream
 
-__all__ = ["GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "PRESETS"]
+__all__ = ["PRESETS", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform"]
 
 _PRESET_KEYS = ("seed", "layout", "stream_version")
 

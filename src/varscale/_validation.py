@@ -54,7 +54,7 @@ def check_shape(shape: Any, argument: str = "shape") -> tuple[int, ...]:
             f"`{argument}` must be an int or a sequence of non-negative ints; "
             f"received {argument}={shape!r}."
         )
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+    if not isinstance(shape, (bool, np.bool_)) and isinstance(shape, numbers.Integral):
         dims: tuple[int, ...] = (operator.index(shape),)
     elif isinstance(shape, (Sequence, np.ndarray)) or hasattr(shape, "__iter__"):
         try:

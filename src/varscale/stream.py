@@ -212,7 +212,7 @@ def philox4x32(counter: Sequence[int], key: Sequence[int]) -> tuple[int, int, in
 def element_words(seed: int | Stream, indices: Any) -> npt.NDArray[np.uint32]:
     """The 32-bit word each flat element index takes (outputs of ≤ 32 bits)."""
     st = resolve_seed(seed)
-    assert st is not None  # noqa: S101 - resolve_seed only returns None for None
+    assert st is not None
     idx = np.asarray(indices, dtype=np.uint64)
     words = philox_blocks(idx >> np.uint64(2), *key_words(st))
     lane = idx & np.uint64(3)
@@ -223,7 +223,7 @@ def element_words(seed: int | Stream, indices: Any) -> npt.NDArray[np.uint32]:
 def element_words64(seed: int | Stream, indices: Any) -> npt.NDArray[np.uint64]:
     """The 64-bit value each flat element index takes (float64 outputs)."""
     st = resolve_seed(seed)
-    assert st is not None  # noqa: S101
+    assert st is not None
     idx = np.asarray(indices, dtype=np.uint64)
     w0, w1, w2, w3 = philox_blocks(idx >> np.uint64(1), *key_words(st))
     odd = (idx & np.uint64(1)).astype(bool)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import numpy as np
 import pytest
 
 import varscale as vs
-from _support import need
+from _support import need, with_file_size_limit
 from varscale.cli import main
 
 SPEC = "he_uniform"
@@ -288,11 +287,6 @@ def test_disk_full_tmpfs(
     assert _snapshot(target) == before
 
 
-def _limit_file_size() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
-
-
 @pytest.mark.parametrize("suffix", [".npy", ".safetensors"])  # Zarr's chunk files are each small
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "overwrite"])
 def test_file_size_limit(suffix: str, existing: bool, tmp_path: Path) -> None:
@@ -302,8 +296,8 @@ def test_file_size_limit(suffix: str, existing: bool, tmp_path: Path) -> None:
         _make_old(target)
     before = _snapshot(target)
     argv = [sys.executable, "-m", "varscale", *_sample_argv(target, (1024, 1024), force=existing)]
-    proc = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=300,
-                          preexec_fn=_limit_file_size)
+    proc = subprocess.run(with_file_size_limit(argv, 2**20), env=_env(), capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert str(target) in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import varscale as vs
+from _support import with_file_size_limit
 from varscale import InvalidArgumentError
 
 HUGE = (2**40, 2**10)  # 4 PiB of float32
@@ -169,9 +170,8 @@ def test_io_zarr_refuses_output_larger_than_free_disk(tmp_path: Path) -> None:
     env = dict(os.environ)
     env.setdefault("NUMBA_CACHE_DIR", "/tmp/nbcache-rel")
     try:
-        proc = subprocess.run([sys.executable, "-c", _ZARR_CHILD, str(tmp_path / "w.zarr")], env=env,
-                              capture_output=True, text=True, timeout=10,
-                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2**26, 2**26)))
+        argv = with_file_size_limit([sys.executable, "-c", _ZARR_CHILD, str(tmp_path / "w.zarr")], 2**26)
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=10)
     except subprocess.TimeoutExpired:
         pytest.fail("write_zarr did not refuse a 4 PiB output within 10 s")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -200,7 +200,7 @@ def _is_floating(dt: np.dtype[Any]) -> bool:
         return True
     if dt.kind == "V":
         try:
-            ml_dtypes.finfo(dt)  # type: ignore[no-untyped-call]
+            ml_dtypes.finfo(dt)
         except (TypeError, ValueError):
             return False
         return True

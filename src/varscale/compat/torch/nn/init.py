@@ -246,7 +246,7 @@ def _probe(tensor: Any, op: str, *args: float) -> None:
         a, b = args
         real = _COMPLEX.get(name, name)
         cname = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}[real]
-        finfo = ml_dtypes.finfo(BFLOAT16) if real == "bfloat16" else np.finfo(np.dtype(real))  # type: ignore[no-untyped-call]
+        finfo = ml_dtypes.finfo(BFLOAT16) if real == "bfloat16" else np.finfo(np.dtype(real))
         top = float(finfo.max)
         for label, v in (("from", a), ("to", b)):
             if not -top <= v <= top:
