@@ -55,6 +55,9 @@ def test_golden_values_follow_the_specification(case: dict) -> None:
         expect = d.param_std * scipy.special.ndtri(lo + u * (1 - 2 * lo))
     dtype = vs.VarianceScaling(seed=0)((1,), case["dtype"]).dtype
     got = np.array(case["head_values"])
-    # one rounding to the output dtype: within one ulp of that dtype
+    # one rounding to the output dtype: within one ulp of that dtype; in float64 the
+    # quantile itself is AS 241's, a few float64 ulp from the exact value (tests/test_accuracy.py
+    # bounds it by 8), and scipy's ndtri adds its own error of about the same size
+    ulps = 16.0 if case["dtype"] == "float64" else 1.0
     ulp = np.abs(expect.astype(dtype).astype(np.float64)) * float(np.finfo(dtype).eps)
-    assert np.all(np.abs(got - expect) <= ulp + 1e-300)
+    assert np.all(np.abs(got - expect) <= ulps * ulp + 1e-300)

@@ -40,7 +40,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     Example:
         >>> import varscale as vs
         >>> round(vs.calculate_gain("leaky_relu", 0.2), 6)
-        1.386750
+        1.38675
     """
     if not isinstance(nonlinearity, str):
         raise TypeError(
