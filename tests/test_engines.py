@@ -105,3 +105,42 @@ def test_region_errors() -> None:
         init((4, 5), region=(1, 2, 3))
     with pytest.raises(TypeError, match="`region` must be"):
         init((4, 5), region=("a",))
+
+
+def _round16_inputs() -> list[np.ndarray]:
+    """Every finite 16-bit value of both formats, the midpoints between neighbours (ties),
+    their float64 neighbours, random magnitudes over the whole range, random bit patterns
+    (NaN, infinities, float64 subnormals) and the special values."""
+    import ml_dtypes
+
+    rng = np.random.default_rng(20261202)
+    out = [
+        rng.standard_normal(200_000) * 10.0 ** rng.uniform(-45, 40, 200_000),
+        rng.integers(0, 2**64, 200_000, dtype=np.uint64).view(np.float64),
+        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, 5e-324, 65504.0, 65520.0, 6e-8, 3e-8]),
+    ]
+    grid = np.arange(0, 0x7C00, dtype=np.uint16)
+    for vals in (grid.view(np.float16).astype(np.float64),
+                 np.arange(0, 0x7F80, dtype=np.uint16).view(ml_dtypes.bfloat16).astype(np.float64)):
+        mid = (vals[:-1] + vals[1:]) / 2
+        both = np.concatenate([vals, mid, np.nextafter(mid, 0.0), np.nextafter(mid, np.inf)])
+        out.append(np.concatenate([both, -both]))
+    return out
+
+
+@pytest.mark.parametrize(("ebits", "mbits"), [(5, 10), (8, 7)], ids=["float16", "bfloat16"])
+def test_branch_free_16_bit_rounding_equals_the_reference(ebits: int, mbits: int) -> None:
+    from varscale import _engine_numba as en
+    from varscale import _engine_numpy as ref
+
+    @numba.njit(error_model="numpy")
+    def round_all(x: np.ndarray, out: np.ndarray) -> None:
+        for i in range(x.size):
+            out[i] = en._round16v(x[i], ebits, mbits)
+
+    for x in _round16_inputs():
+        got = np.empty(x.size, np.uint16)
+        round_all(x, got)
+        expect = ref.round_to_16(x, ebits, mbits)
+        bad = np.flatnonzero(got != expect)
+        assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[:3]]!r}: {got[bad[:3]]} != {expect[bad[:3]]}"
