@@ -43,7 +43,7 @@ from .stream import PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, Stream, key_word
 
 __all__ = ["fill", "set_threads"]
 
-CHUNK = 4096
+CHUNK = 1024
 
 _jit = numba.njit(cache=True, inline="always", error_model="numpy")
 _central = _jit(m.central)
@@ -255,49 +255,67 @@ def _normal_task(wbuf: Any, off: int, n: int, wide: bool, zbuf: Any, qbuf: Any, 
                 zbuf[tidx[k]] = -v if q < 0.0 else v
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _task(
+    t: int, tpr: int, out: Any, starts: Any, run_len: int, stride: int, wide: bool, fmt: int,
+    k0: np.uint64, k1: np.uint64, s0: np.uint64, s1: np.uint64,
+    kind: int, loc: float, limit: float, std: float, a: float, b: float, P: float, W: float, Q: float,
+    wbuf: Any, zbuf: Any, qbuf: Any, tidx: Any, tw: Any, zt: Any,
+) -> None:
+    """Task ``t``: at most CHUNK consecutive elements of one run, written to their slice of ``out``."""
+    r = t // tpr
+    c = t - r * tpr
+    j0 = c * CHUNK
+    n = min(CHUNK, run_len - j0)
+    idx0 = starts[r] + j0 * stride
+    o0 = r * run_len + j0
+    off = _words_task(wbuf, idx0, n, stride, wide, k0, k1, s0, s1)
+    if kind == 0:
+        if fmt == 0:
+            for j in range(n):
+                out[o0 + j] = loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0)
+        elif fmt == 1:
+            for j in range(n):
+                out[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 5, 10)
+        else:
+            for j in range(n):
+                out[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 8, 7)
+    else:
+        _normal_task(wbuf, off, n, wide, zbuf, qbuf, tidx, tw, zt, P, W, Q)
+        if fmt == 0:
+            for j in range(n):
+                out[o0 + j] = loc + std * min(max(zbuf[j], a), b)
+        elif fmt == 1:
+            for j in range(n):
+                out[o0 + j] = _round16v(loc + std * min(max(zbuf[j], a), b), 5, 10)
+        else:
+            for j in range(n):
+                out[o0 + j] = _round16v(loc + std * min(max(zbuf[j], a), b), 8, 7)
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def _fill(
     out: Any, starts: Any, run_len: int, stride: int, wide: bool, fmt: int,
     k0: np.uint64, k1: np.uint64, s0: np.uint64, s1: np.uint64,
     kind: int, loc: float, limit: float, std: float, a: float, b: float, P: float, W: float, Q: float,
+    nthreads: int,
 ) -> None:
     tpr = (run_len + CHUNK - 1) // CHUNK
     ntasks = len(starts) * tpr
-    for t in prange(ntasks):
-        r = t // tpr
-        c = t - r * tpr
-        j0 = c * CHUNK
-        n = min(CHUNK, run_len - j0)
-        idx0 = starts[r] + j0 * stride
-        o0 = r * run_len + j0
+    # one slab of consecutive tasks per pool thread, each with its scratch buffers allocated once
+    # (L1-sized: CHUNK words); which thread draws a task never changes its bits
+    nslabs = max(1, min(ntasks, nthreads))
+    per = (ntasks + nslabs - 1) // nslabs
+    for sl in prange(nslabs):
         wbuf = np.empty(CHUNK + 8, dtype=np.uint64)
-        off = _words_task(wbuf, idx0, n, stride, wide, k0, k1, s0, s1)
-        if kind == 0:
-            if fmt == 0:
-                for j in range(n):
-                    out[o0 + j] = loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0)
-            elif fmt == 1:
-                for j in range(n):
-                    out[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 5, 10)
-            else:
-                for j in range(n):
-                    out[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 8, 7)
-        else:
-            zbuf = np.empty(n, dtype=np.float64)
-            qbuf = np.empty(n, dtype=np.float64)
-            tidx = np.empty(n, dtype=np.int64)
-            tw = np.empty(n, dtype=np.uint64)
-            zt = np.empty(n, dtype=np.float64)
-            _normal_task(wbuf, off, n, wide, zbuf, qbuf, tidx, tw, zt, P, W, Q)
-            if fmt == 0:
-                for j in range(n):
-                    out[o0 + j] = loc + std * min(max(zbuf[j], a), b)
-            elif fmt == 1:
-                for j in range(n):
-                    out[o0 + j] = _round16v(loc + std * min(max(zbuf[j], a), b), 5, 10)
-            else:
-                for j in range(n):
-                    out[o0 + j] = _round16v(loc + std * min(max(zbuf[j], a), b), 8, 7)
+        zbuf = np.empty(CHUNK, dtype=np.float64)
+        qbuf = np.empty(CHUNK, dtype=np.float64)
+        tidx = np.empty(CHUNK, dtype=np.int64)
+        tw = np.empty(CHUNK, dtype=np.uint64)
+        zt = np.empty(CHUNK, dtype=np.float64)
+        for t in range(sl * per, min(ntasks, (sl + 1) * per)):
+            _task(t, tpr, out, starts, run_len, stride, wide, fmt, k0, k1, s0, s1,
+                  kind, loc, limit, std, a, b, P, W, Q, wbuf, zbuf, qbuf, tidx, tw, zt)
 
 
 def set_threads(n: int) -> None:
@@ -337,7 +355,7 @@ def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt
     k0, k1, s0, s1 = (np.uint64(v) for v in key_words(stream))
     args = (
         out, plan.starts, plan.run_len, plan.stride, wide, fmt, k0, k1, s0, s1,
-        sp.kind, sp.loc, sp.limit, sp.std, sp.a, sp.b, sp.P, sp.W, sp.Q,
+        sp.kind, sp.loc, sp.limit, sp.std, sp.a, sp.b, sp.P, sp.W, sp.Q, numba.get_num_threads(),
     )
     if _must_serialize():
         with _launch_lock:

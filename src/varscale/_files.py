@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import IO
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["atomic_output", "check_target"]
+__all__ = ["atomic_output", "check_space", "check_target"]
 
 
 def check_target(path: str | os.PathLike[str], force: bool, argument: str = "out") -> Path:
@@ -58,3 +59,20 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
                 detail = str(err)
             raise OSError(f"could not write {str(target)!r}: {detail}; the target is unchanged") from err
         raise
+
+
+def check_space(target: Path, nbytes: int, what: str) -> int:
+    """Refuse, before writing anything, an output of ``nbytes`` larger than the free space beside ``target``.
+
+    ``what`` describes the output in the message (its shapes and dtypes). Returns ``nbytes``.
+    """
+    try:
+        free = shutil.disk_usage(os.fspath(target.parent) or ".").free
+    except OSError:
+        return nbytes
+    if nbytes > free:
+        raise InvalidArgumentError(
+            f"the output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for {what}, more than the "
+            f"{free / 2**30:.1f} GiB free in {str(target.parent)!r}; received out={str(target)!r}."
+        )
+    return nbytes

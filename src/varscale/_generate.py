@@ -13,7 +13,7 @@ from ._errors import InvalidArgumentError, unknown_name
 from ._plan import Sampler, plan_region
 from .stream import Stream
 
-__all__ = ["ENGINES", "default_engine", "draw", "resolve_engine"]
+__all__ = ["ENGINES", "check_fits_memory", "default_engine", "draw", "resolve_engine"]
 
 ENGINES = ("numba", "numpy")
 
@@ -62,6 +62,18 @@ def _available_memory() -> int | None:
         return None
 
 
+def check_fits_memory(shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """Raise before allocating when an array of ``shape`` and ``dtype`` cannot fit in this machine's memory."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    limit = _available_memory()
+    if limit is not None and nbytes > limit:
+        raise InvalidArgumentError(
+            f"the requested output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape={shape!r} "
+            f"and dtype={dtype.name!r}, more than this machine's {limit / 2**30:.1f} GiB of memory; "
+            f"generate it by regions (region=...) or with varscale.dask."
+        )
+
+
 def draw(
     shape: tuple[int, ...],
     dtype: Any,
@@ -76,14 +88,7 @@ def draw(
 
     def guard(out_shape: tuple[int, ...]) -> None:
         # runs before the plan allocates anything of the region's size
-        nbytes = math.prod(out_shape) * storage.itemsize
-        limit = _available_memory()
-        if limit is not None and nbytes > limit:
-            raise InvalidArgumentError(
-                f"the requested output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape={out_shape!r} "
-                f"and dtype={out_dtype.name!r}, more than this machine's {limit / 2**30:.1f} GiB of memory; "
-                f"generate it by regions (region=...) or with varscale.dask."
-            )
+        check_fits_memory(out_shape, out_dtype)
 
     plan = plan_region(shape, region, check=guard)
     flat = np.empty(plan.size, dtype=storage)

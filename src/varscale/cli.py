@@ -30,7 +30,7 @@ from ._errors import (
     missing_extra,
 )
 from ._fans import compute_fans
-from ._files import atomic_output, check_target
+from ._files import atomic_output, check_space, check_target
 from ._initializer import VarianceScaling
 from ._parse import Spec, parse
 from ._translate import TARGETS, spec_from_initializer, translate
@@ -373,21 +373,8 @@ def _check_space(target: Any, shapes: Sequence[tuple[int, ...]], dtype: str) -> 
     """Refuse, before writing anything, an output larger than the free space of its folder."""
     from ._dtypes import resolve_dtype
 
-    itemsize = resolve_dtype(dtype)[1].itemsize
-    nbytes = sum(math.prod(s) for s in shapes) * itemsize
-    import shutil
-
-    try:
-        free = shutil.disk_usage(os.fspath(target.parent) or ".").free
-    except OSError:
-        return nbytes
-    if nbytes > free:
-        raise InvalidArgumentError(
-            f"the output needs {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for shape(s) "
-            f"{', '.join(map(str, shapes))} and dtype={dtype!r}, more than the {free / 2**30:.1f} GiB free in "
-            f"{str(target.parent)!r}; received out={str(target)!r}."
-        )
-    return nbytes
+    nbytes = sum(math.prod(s) for s in shapes) * resolve_dtype(dtype)[1].itemsize
+    return check_space(Path(target), nbytes, f"shape(s) {', '.join(map(str, shapes))} and dtype={dtype!r}")
 
 
 def _png_size(path: Any) -> tuple[int, int]:

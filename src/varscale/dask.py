@@ -31,6 +31,7 @@ import numpy as np
 from dask.base import tokenize
 
 from ._dtypes import resolve_dtype
+from ._errors import InvalidArgumentError
 from ._generate import draw
 from ._plan import Sampler
 from ._validation import check_shape
@@ -94,7 +95,7 @@ def array(
     dims = check_shape(shape)
     out_dtype = resolve_dtype(dtype)[0]
     stream = fixed_stream(init, seed)
-    normal = da.core.normalize_chunks(chunks, dims, dtype=out_dtype)
+    normal = _normalize_chunks(chunks, dims, out_dtype)
     sampler = init.sampler(dims)
     token = tokenize(type(init).__name__, init.get_config(), dims, out_dtype.name, normal, tuple(stream))
     name = f"varscale-{type(init).__name__.lower()}-{token}"
@@ -109,3 +110,24 @@ def array(
         dtype=out_dtype,
         meta=np.empty((0,) * len(dims), dtype=out_dtype),
     )
+
+
+def _normalize_chunks(chunks: Any, dims: tuple[int, ...], dtype: np.dtype[Any]) -> tuple[tuple[int, ...], ...]:
+    """Dask's chunk normalisation, with a clear error for what Dask refuses or divides by."""
+    allowed = (
+        "allowed: 'auto', an int > 0 or -1, a byte-size string, or per axis an int > 0, -1, None or a tuple "
+        "of chunk sizes summing to the axis"
+    )
+    try:
+        normal = da.core.normalize_chunks(chunks, dims, dtype=dtype)
+    except (ZeroDivisionError, ValueError, TypeError, AttributeError) as err:
+        raise InvalidArgumentError(
+            f"`chunks` is not a valid chunking of shape={dims!r}; received chunks={chunks!r} ({allowed})."
+        ) from err
+    if any(c <= 0 for axis, size in zip(normal, dims, strict=True) if size for c in axis):
+        raise InvalidArgumentError(
+            f"`chunks` must not contain empty chunks along a non-empty axis of shape={dims!r}; "
+            f"received chunks={chunks!r} ({allowed})."
+        )
+    return tuple(tuple(int(c) for c in axis) for axis in normal)
+

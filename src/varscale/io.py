@@ -44,7 +44,7 @@ import numpy as np
 
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
-from ._files import atomic_output, check_target
+from ._files import atomic_output, check_space, check_target
 from ._generate import draw
 from ._initializer import VarianceScaling
 from ._validation import check_shape
@@ -221,6 +221,7 @@ def write_npy(
     src = _Source("array", check_initializer(init), shape, dtype)
     step = _check_chunk_elems(chunk_elems)
     report = _check_progress(progress)
+    check_space(target, src.size * src.dtype.itemsize, f"shape={src.shape!r} and dtype={src.dtype.name!r}")
     header = {"descr": np.lib.format.dtype_to_descr(src.dtype), "fortran_order": False, "shape": src.shape}
     done = 0
     with atomic_output(target) as fh:
@@ -321,6 +322,9 @@ def write_safetensors(
     step = _check_chunk_elems(chunk_elems)
     report = _check_progress(progress)
     sources.sort(key=lambda s: (-_ST_RANK[s.dtype.name], s.name))
+    check_space(target, sum(s.size * s.dtype.itemsize for s in sources),
+                ", ".join(f"{s.name} {s.shape!r} {s.dtype.name}" for s in sources[:8])
+                + (f" and {len(sources) - 8} more tensors" if len(sources) > 8 else ""))
     total = sum(s.size for s in sources)
     done = 0
     with atomic_output(target) as fh:
@@ -485,6 +489,8 @@ def write_zarr(
         )
     zchunks = _zarr_chunks(dims, out_dtype, chunks)
     report = _check_progress(progress)
+    check_space(target, math.prod(dims) * out_dtype.itemsize,  # before Dask builds a graph
+                f"shape={dims!r} and dtype={out_dtype.name!r}")
     import dask.array as da
     import zarr
 

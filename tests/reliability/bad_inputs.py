@@ -338,8 +338,11 @@ IO: list[Row] = [
     Row("dask-init-str", lambda: vdask().array("he_normal", (3, 3), "float32"), TypeError,
         ("`init`", "'he_normal'"), needs="varscale.dask"),
     Row("dask-zero-chunks", lambda: vdask().array(_HE0, (3, 3), "float32", chunks=(0, 3)), InvalidArgumentError,
-        ("`chunks`", "(0, 3)"), needs="varscale.dask",
-        xfail="varscale/dask.py (issue 4): chunks=(0, 3) raises ZeroDivisionError instead of a clear error"),
+        ("`chunks`", "(0, 3)"), needs="varscale.dask"),
+    Row("dask-bad-chunks-type", lambda: vdask().array(_HE0, (3, 3), "float32", chunks="bogus"),
+        InvalidArgumentError, ("`chunks`", "'bogus'"), needs="varscale.dask"),
+    Row("dask-chunks-wrong-sum", lambda: vdask().array(_HE0, (4, 4), "float32", chunks=((1, 1), (4,))),
+        InvalidArgumentError, ("`chunks`", "((1, 1), (4,))"), needs="varscale.dask"),
 ]
 
 

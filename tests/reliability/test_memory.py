@@ -93,10 +93,7 @@ FACADES = [
     pytest.param("varscale.compat.jax.nn.initializers",
                  lambda m: lambda: m.variance_scaling(1.0, "fan_in", "truncated_normal")(0, HUGE), id="jax"),
     pytest.param("varscale.compat.mindspore.common.initializer",
-                 lambda m: lambda: m.initializer(m.HeNormal(), HUGE), id="mindspore",
-                 marks=pytest.mark.xfail(strict=True, raises=MemoryError, reason=(
-                     "compat/mindspore (issue 3): initializer() allocates np.empty(shape) before "
-                     "drawing, so NumPy's MemoryError comes before varscale's guard"))),
+                 lambda m: lambda: m.initializer(m.HeNormal(), HUGE), id="mindspore"),
 ]
 
 
@@ -116,12 +113,6 @@ def test_numpy_allocation_would_really_fail() -> None:
 
 # --- writers: an output larger than the free disk space fails before writing ----
 
-_IO_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "varscale.io (issue 4): the writers check no free space before streaming; a 4 PiB request "
-    "writes until the disk is full (write_npy, write_safetensors) or builds its graph for minutes "
-    "(write_zarr); only the CLI checks free space"))
-
-
 @contextlib.contextmanager
 def _file_size_limit(nbytes: int) -> Iterator[None]:
     """A regression that streams a huge output must hit EFBIG here, not fill the disk."""
@@ -134,8 +125,7 @@ def _file_size_limit(nbytes: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
-@pytest.mark.parametrize("name", [pytest.param("write_npy", marks=_IO_XFAIL),
-                                  pytest.param("write_safetensors", marks=_IO_XFAIL)])
+@pytest.mark.parametrize("name", ["write_npy", "write_safetensors"])
 def test_io_writer_refuses_output_larger_than_free_disk(name: str, tmp_path: Path) -> None:
     try:
         io = importlib.import_module("varscale.io")
@@ -163,7 +153,6 @@ except vs.InvalidArgumentError as err:
 """
 
 
-@_IO_XFAIL
 def test_io_zarr_refuses_output_larger_than_free_disk(tmp_path: Path) -> None:
     if importlib.util.find_spec("varscale.io") is None:
         pytest.skip("varscale.io has not landed yet")

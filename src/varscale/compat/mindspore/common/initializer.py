@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from ...._dtypes import BFLOAT16
-from ...._generate import draw
+from ...._generate import check_fits_memory, draw
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, resolve_seed
 
@@ -784,7 +784,10 @@ def initializer(
     elif isinstance(init, numbers.Number):
         init = Constant(init)
     shape = shape if shape is not None else init.shape
-    arr = np.zeros(tuple(int(d) for d in shape), dtype=_np_dtype(dtype))
+    dims = tuple(int(d) for d in shape)
+    np_dtype = _np_dtype(dtype)
+    check_fits_memory(dims, np.dtype(np_dtype))  # before allocating: a clear error, not NumPy's MemoryError
+    arr = np.zeros(dims, dtype=np_dtype)
     init(arr, seed=seed)
     if as_tensor:
         import mindspore
