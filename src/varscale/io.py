@@ -487,10 +487,10 @@ def write_zarr(
             "`dtype` must be float16, float32 or float64 for Zarr (Zarr v3 has no bfloat16 data type); "
             "received dtype='bfloat16'. Write bfloat16 with write_safetensors or write_npy."
         )
+    check_space(target, math.prod(dims) * out_dtype.itemsize,  # before Dask plans chunks or a graph
+                f"shape={dims!r} and dtype={out_dtype.name!r}")
     zchunks = _zarr_chunks(dims, out_dtype, chunks)
     report = _check_progress(progress)
-    check_space(target, math.prod(dims) * out_dtype.itemsize,  # before Dask builds a graph
-                f"shape={dims!r} and dtype={out_dtype.name!r}")
     import dask.array as da
     import zarr
 
