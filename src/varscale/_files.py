@@ -12,7 +12,7 @@ from typing import IO
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["atomic_output", "check_space", "check_target"]
+__all__ = ["atomic_output", "check_space", "check_target", "default_mode"]
 
 
 def check_target(path: str | os.PathLike[str], force: bool, argument: str = "out") -> Path:
@@ -31,6 +31,28 @@ def check_target(path: str | os.PathLike[str], force: bool, argument: str = "out
     return p
 
 
+def _umask() -> int:
+    try:  # Linux ≥ 4.7 reports it without changing it
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it (briefly) and restoring it
+    os.umask(mask)
+    return mask
+
+
+def default_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open()`` / ``mkdir()`` would give under the process' umask.
+
+    Temporary files and folders are created private (0600/0700); the finished output gets
+    these instead, so it is readable as any other file the user writes.
+    """
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """Yield a binary file; on success it is flushed, synced and renamed to ``path``.
@@ -44,6 +66,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), default_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException as err:

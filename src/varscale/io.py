@@ -44,7 +44,7 @@ import numpy as np
 
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
-from ._files import atomic_output, check_space, check_target
+from ._files import atomic_output, check_space, check_target, default_mode
 from ._generate import draw
 from ._initializer import VarianceScaling
 from ._validation import check_shape
@@ -499,6 +499,7 @@ def write_zarr(
     arr = vdask.array(init, dims, out_dtype, chunks=zchunks)
     total = math.prod(dims)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700)
     try:
         z = zarr.create_array(store=str(tmp), shape=dims, chunks=zchunks if dims else (), dtype=out_dtype,
                               zarr_format=3, overwrite=True)

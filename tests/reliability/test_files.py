@@ -303,3 +303,34 @@ def test_file_size_limit(suffix: str, existing: bool, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ([target.name] if existing else [])
     assert _snapshot(target) == before
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".safetensors", ".zarr"])
+def test_outputs_get_the_umask_permissions_not_the_temporary_ones(suffix: str, tmp_path: Path) -> None:
+    """mkstemp/mkdtemp create 0600/0700; the finished output must be what open()/mkdir() give."""
+    if suffix == ".safetensors":
+        need("safetensors")
+    if suffix == ".zarr":
+        need("zarr")
+        need("dask")
+    io = importlib.import_module("varscale.io")
+    init = vs.HeNormal(seed=0)
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / f"w{suffix}"
+        if suffix == ".npy":
+            io.write_npy(target, init, (8, 8))
+        elif suffix == ".safetensors":
+            io.write_safetensors(target, {"w": (init, (8, 8), None)})
+        else:
+            io.write_zarr(target, init, (8, 8))
+        assert target.stat().st_mode & 0o777 == (0o755 if suffix == ".zarr" else 0o644)
+        os.umask(0o077)
+        private = tmp_path / f"p{suffix}"
+        if suffix == ".npy":
+            io.write_npy(private, init, (8, 8))
+            assert private.stat().st_mode & 0o777 == 0o600
+        assert main(["sample", "he_normal", "--shape", "4,4", "--seed", "0", "--out", str(tmp_path / "c.npy")]) == 0
+        assert (tmp_path / "c.npy").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
