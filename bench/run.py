@@ -123,6 +123,21 @@ def _write_ones(out: np.ndarray) -> None:
     _WRITE[0](out)
 
 
+def paired(fa: Callable[[], Any], fb: Callable[[], Any], runs: int = 9) -> tuple[float, float]:
+    """Median times of ``fa`` and ``fb`` run alternately (a, b, a, b, ...), so that a burst of
+    machine noise hits both: for the ratios (thread scaling, region cost) the targets are about."""
+    time.sleep(0.5)
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(runs):
+        for f, acc in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            out = f()
+            acc.append(time.perf_counter() - t0)
+            del out
+    return statistics.median(ta), statistics.median(tb)
+
+
 # --- peak RSS in a fresh subprocess --------------------------------------------------------------
 
 RSS_CHILD = r"""
@@ -297,15 +312,18 @@ def main() -> int:
     emit()
 
     # thread scaling, regions, dtypes
-    scaling = {d: rate[("varscale", d, big, 2)] / rate[("varscale", d, big, 1)] for d in P.DISTS}
+    scaling: dict[str, float] = {}
+    for dist in P.DISTS:
+        one, two = paired(lambda d=dist: vs_draw(big, d, 1), lambda d=dist: vs_draw(big, d, 2))
+        scaling[dist] = one / two
     region_cost: dict[str, float] = {}
     dtype_cost: dict[tuple[str, str], tuple[float, float]] = {}
     import ml_dtypes
 
     for dist in P.DISTS:
-        full = timeit(lambda: vs_draw(big, dist, 2), args.budget)  # noqa: B023
         shard = (slice(None), slice(big // 8, 2 * big // 8))
-        part = timeit(lambda: vs_draw(big, dist, 2, region=shard), args.budget)  # noqa: B023
+        full, part = paired(lambda d=dist: vs_draw(big, d, 2),
+                            lambda d=dist, r=shard: vs_draw(big, d, 2, region=r), runs=7)
         region_cost[dist] = part / (full / 8)
         x32 = vs_draw(big, dist, 2)
         for dt, target in (("float16", np.float16), ("bfloat16", ml_dtypes.bfloat16)):
@@ -317,12 +335,10 @@ def main() -> int:
     buf.fill(0)
     compute_scaling = {}
     for dist in P.DISTS:
-        one = timeit(lambda d=dist: vs_fill_into(big, d, 1, buf), args.budget)
-        two = timeit(lambda d=dist: vs_fill_into(big, d, 2, buf), args.budget)
+        one, two = paired(lambda d=dist: vs_fill_into(big, d, 1, buf), lambda d=dist: vs_fill_into(big, d, 2, buf))
         compute_scaling[dist] = one / two
     fresh_write(256, 2)
-    w1 = timeit(lambda: fresh_write(big, 1), args.budget)
-    w2 = timeit(lambda: fresh_write(big, 2), args.budget)
+    w1, w2 = paired(lambda: fresh_write(big, 1), lambda: fresh_write(big, 2))
     ceiling = (w1 / w2, big * big / 1e6 / w1, big * big / 1e6 / w2)
 
     emit(f"## Threads, regions and dtypes ({big}²)")
