@@ -38,7 +38,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from . import _math as m
-from ._plan import FMT_BF16, FMT_F16, KIND_UNIFORM, Plan, Sampler
+from ._plan import Plan, Sampler
 from .stream import PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, Stream, key_words
 
 __all__ = ["fill", "set_threads"]
@@ -202,15 +202,13 @@ def _ub(w: np.uint64, wide: bool) -> float:
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _tail_z(w: np.uint64, wide: bool, P: float, W: float, Q: float) -> Any:
-    """(z, r) of a tail element (|q| > 0.425), with the near-tail polynomial (r <= 5)."""
+def _tail_r(w: np.uint64, wide: bool, P: float, W: float, Q: float) -> Any:
+    """(q, r) of a tail element (|q| > 0.425): r = sqrt(−log t), t its tail probability."""
     u = _u(w, wide)
     p = P + u * W
     q = p - 0.5
     tt = p if q < 0.0 else Q + _ub(w, wide) * W
-    rr = math.sqrt(-_log_fd(tt))
-    v = _tail_near(rr - 1.6)
-    return (-v if q < 0.0 else v), rr
+    return q, math.sqrt(-_log_fd(tt))
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -237,19 +235,15 @@ def _normal_task(wbuf: Any, off: int, n: int, wide: bool, zbuf: Any, qbuf: Any, 
         nt += abs(qbuf[j]) > 0.425
     far = False
     for k in range(nt):  # contiguous words: vectorised (a gather here is not)
-        z, rr = _tail_z(tw[k], wide, P, W, Q)
-        zt[k] = z
+        q, rr = _tail_r(tw[k], wide, P, W, Q)
+        v = _tail_near(rr - 1.6)
+        zt[k] = -v if q < 0.0 else v
         far |= rr > 5.0
     for k in range(nt):
         zbuf[tidx[k]] = zt[k]
     if far:
         for k in range(nt):
-            w = tw[k]
-            u = _u(w, wide)
-            p = P + u * W
-            q = p - 0.5
-            tt = p if q < 0.0 else Q + _ub(w, wide) * W
-            rr = math.sqrt(-_log_fd(tt))
+            q, rr = _tail_r(tw[k], wide, P, W, Q)
             if rr > 5.0:
                 v = _tail_far(rr - 5.0)
                 zbuf[tidx[k]] = -v if q < 0.0 else v
@@ -363,5 +357,3 @@ def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt
     else:
         _fill(*args)
 
-
-_ = (FMT_BF16, FMT_F16, KIND_UNIFORM)
