@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import types
 
 import pytest
@@ -45,6 +46,4 @@ def with_file_size_limit(argv: list[str], nbytes: int) -> list[str]:
     A launcher process sets the limit and execs ``argv``: no ``preexec_fn``, whose fork
     runs the at-fork hooks of libraries loaded in the test process (JAX warns there).
     """
-    import sys
-
     return [sys.executable, "-c", _LIMIT_LAUNCHER, str(nbytes), *argv]
