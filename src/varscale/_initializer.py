@@ -141,7 +141,11 @@ class VarianceScaling:
             gives identical values on every call, on any machine, engine or
             thread count.
         layout: ``"tf"`` (``(*kernel, in, out)``), ``"torch"``
-            (``(out, in, *kernel)``) or a :class:`varscale.Layout`.
+            (``(out, in, *kernel)``) or a :class:`varscale.Layout`. Left
+            out (None), it is ``"tf"`` when the initializer is called
+            directly, and the framework's own layout when it is used in a
+            model-level rule (``varscale.torch.init_module`` reads torch
+            weights in the torch layout).
 
     Calling ``init(shape, dtype=None, *, region=None, engine=None)`` returns a
     NumPy array (float32 unless ``dtype`` says otherwise). ``region`` (a
@@ -171,14 +175,17 @@ class VarianceScaling:
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: int | Stream | None = None,
-        layout: str | Layout = "tf",
+        layout: str | Layout | None = None,
     ) -> None:
         self.scale = check_scale(scale)
         self.mode = check_mode(mode)
         self.distribution = check_distribution(distribution)
         self._stream = resolve_seed(seed)
         self.seed = seed_to_config(self._stream)
-        self.layout = resolve_layout(layout)
+        # None means "the layout of the place it is used": "tf" when called directly, the
+        # framework's own inside varscale.torch / init_model / init_params (an explicit one wins)
+        self._layout_given = layout is not None
+        self.layout = resolve_layout("tf" if layout is None else layout)
 
     # -- numbers -------------------------------------------------------------
     def _n(self, shape: tuple[int, ...]) -> tuple[int, int, float]:

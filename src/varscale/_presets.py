@@ -18,7 +18,7 @@ class _Preset(VarianceScaling):
     _mode = "fan_in"
     _distribution = "truncated_normal"
 
-    def __init__(self, seed: int | Stream | None = None, layout: str | Layout = "tf") -> None:
+    def __init__(self, seed: int | Stream | None = None, layout: str | Layout | None = None) -> None:
         super().__init__(self._scale, self._mode, self._distribution, seed=seed, layout=layout)
 
     def get_config(self) -> dict[str, Any]:
