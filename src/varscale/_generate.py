@@ -13,7 +13,7 @@ from ._errors import InvalidArgumentError, unknown_name
 from ._plan import Sampler, plan_region
 from .stream import Stream
 
-__all__ = ["ENGINES", "check_fits_memory", "default_engine", "draw", "resolve_engine"]
+__all__ = ["ENGINES", "check_fits_memory", "default_engine", "draw", "draw_into", "resolve_engine"]
 
 ENGINES = ("numba", "numpy")
 
@@ -98,3 +98,33 @@ def draw(
         from . import _engine_numpy as eng  # type: ignore[no-redef]
     eng.fill(flat, plan, stream, sampler, fmt)
     return flat.view(out_dtype).reshape(plan.out_shape)
+
+
+def draw_into(
+    out: np.ndarray[Any, Any],
+    shape: tuple[int, ...],
+    dtype: Any,
+    sampler: Sampler,
+    stream: Stream,
+    region: Any = None,
+    engine: Any = None,
+) -> None:
+    """Write ``full[region]`` into ``out`` (a C-contiguous array of the region's size, in ``dtype``'s
+    storage: float32/float64, or uint16 bits for float16/bfloat16) without any other allocation of its size.
+
+    Same bits as :func:`draw`; used to fill a framework tensor's memory in place.
+    """
+    _, storage, fmt = resolve_dtype(dtype)
+    plan = plan_region(shape, region)
+    flat = out.reshape(-1)
+    if flat.dtype != storage or flat.size != plan.size or not np.shares_memory(flat, out):
+        raise InvalidArgumentError(
+            f"`out` must be a contiguous array of {plan.size} {storage.name} elements; received "
+            f"{out.size} {out.dtype.name} elements."
+        )
+    name = resolve_engine(engine)
+    if name == "numba":
+        from . import _engine_numba as eng
+    else:
+        from . import _engine_numpy as eng  # type: ignore[no-redef]
+    eng.fill(flat, plan, stream, sampler, fmt)
