@@ -1,7 +1,8 @@
 """The ``varscale`` command line: a thin layer over the public API.
 
 Commands: ``explain``, ``translate``, ``sample``, ``plot``, ``init``.
-Exit codes: 0 success, 1 failure (a library error), 2 usage error.
+Exit codes: 0 success, 1 failure (a library error), 2 usage error, 130 interrupted by
+SIGINT (Ctrl-C), 143 terminated by SIGTERM; an interrupted write removes its temporary.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import json
 import math
 import os
 import re
+import signal
 import struct
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -188,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--layout", choices=["tf", "torch"], default=None)
     sa.add_argument("--engine", choices=["numba", "numpy"], default=None)
     sa.add_argument("--out", required=True, help="output .npy, .safetensors or .zarr (written atomically)")
-    sa.add_argument("--force", action="store_true", help="overwrite an existing file")
+    sa.add_argument("--force", action="store_true",
+                    help="overwrite an existing file (or Zarr store; any other folder is refused)")
     sa.add_argument("--no-progress", action="store_true")
 
     pl = sub.add_parser("plot", help="PNG histogram of a sample against the exact density")
@@ -215,6 +219,14 @@ def _parser() -> argparse.ArgumentParser:
 class _Progress:
     """A stdlib progress bar on stderr (only for outputs of at least 1 MiB)."""
 
+    open_line = False  # a bar is on stderr without its final newline
+
+    @classmethod
+    def end_line(cls) -> None:
+        if cls.open_line:
+            sys.stderr.write("\n")
+            cls.open_line = False
+
     def __init__(self, label: str, nbytes: int, enabled: bool = True) -> None:
         self.label, self.enabled = label, enabled and nbytes >= (1 << 20)
         self.last = -1.0
@@ -229,6 +241,7 @@ class _Progress:
         self.last = frac
         bar = "#" * int(frac * 30)
         sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}% {time.monotonic() - self.start:6.1f}s")
+        _Progress.open_line = frac < 1.0
         if frac >= 1.0:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -320,10 +333,10 @@ def _sample(args: argparse.Namespace) -> int:
     if not out.endswith((".npy", ".safetensors", ".zarr")):
         raise _UsageError(f"--out must end in .npy, .safetensors or .zarr; received {out!r}")
     init = _init_of(args.spec, args.shape, args.seed, args.layout)
-    target = check_target(out, args.force)
+    target = check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
     if out.endswith(".npy") and args.engine is not None:
         arr = init(args.shape, args.dtype, engine=args.engine)
-        with atomic_output(target) as fh:
+        with atomic_output(target, args.force) as fh:
             np.save(fh, arr, allow_pickle=False)
         print(f"wrote {target} shape={arr.shape} dtype={arr.dtype}")
         return 0
@@ -333,7 +346,7 @@ def _sample(args: argparse.Namespace) -> int:
         try:
             io = _io()
         except VarscaleError:
-            _write_npy_blocks(target, init, args.shape, args.dtype, bar)
+            _write_npy_blocks(target, init, args.shape, args.dtype, bar, args.force)
         else:
             io.write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
     elif out.endswith(".safetensors"):
@@ -345,7 +358,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _write_npy_blocks(target: Any, init: VarianceScaling, shape: tuple[int, ...], dtype: str,
-                      progress: Any) -> None:
+                      progress: Any, force: bool = False) -> None:
     """Write ``init(shape, dtype)`` to ``.npy`` block by block along axis 0 (atomic)."""
     rows = shape[0] if shape else 1
     per_row = max(1, math.prod(shape[1:]))
@@ -353,7 +366,7 @@ def _write_npy_blocks(target: Any, init: VarianceScaling, shape: tuple[int, ...]
     first = init(shape, dtype, region=(slice(0, min(step, rows)),)) if shape else init(shape, dtype)
     header = np.lib.format.header_data_from_array_1_0(first)
     header["shape"] = tuple(shape)
-    with atomic_output(target) as fh:
+    with atomic_output(target, force) as fh:
         np.lib.format.write_array_header_2_0(fh, header)
         if not shape:
             fh.write(first.tobytes())
@@ -430,7 +443,7 @@ def _plot(args: argparse.Namespace) -> int:
     ax.set_xlabel("value")
     ax.set_ylabel("density")
     ax.legend()
-    with atomic_output(target) as fh:
+    with atomic_output(target, args.force) as fh:
         fig.savefig(fh, format="png")
     w, h = _png_size(target)
     print(f"wrote {target} ({w}x{h} PNG, {x.size} values)")
@@ -513,6 +526,25 @@ def _init(args: argparse.Namespace) -> int:
 _COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init}
 
 
+class _Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the CLI's SIGTERM handler: it unwinds as Ctrl-C does, so a write
+    in progress removes its temporary (the library installs no signal handler of its own)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut the clean-up short
+    raise _Terminated
+
+
+def _catch_sigterm() -> Any:
+    """Install the SIGTERM handler (main thread, default disposition only); returns the one to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None  # an embedding program's own handler (or SIG_IGN) stays in charge
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -520,8 +552,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage error
         return int(exc.code or 0)
+    previous = _catch_sigterm()
     try:
         return _COMMANDS[args.command](args)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM through _on_sigterm: writers removed their temporaries
+        name, code = ("SIGTERM", 143) if isinstance(err, _Terminated) else ("SIGINT", 130)
+        _Progress.end_line()
+        print(f"varscale {args.command}: interrupted by {name}; no unfinished output was left", file=sys.stderr)
+        return code
     except BrokenPipeError:  # `varscale explain ... | head`
         sys.stdout = open(os.devnull, "w")
         return 0
@@ -531,3 +569,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (VarscaleError, TypeError, ValueError, OSError, MemoryError) as err:
         print(f"varscale {args.command}: error: {err}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

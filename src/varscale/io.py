@@ -27,23 +27,22 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
 import json
 import math
 import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from . import _files
 from ._dtypes import resolve_dtype
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, VarscaleError
 from ._files import atomic_output, check_space, check_target, default_mode
 from ._generate import draw
 from ._initializer import VarianceScaling
@@ -224,7 +223,7 @@ def write_npy(
     check_space(target, src.size * src.dtype.itemsize, f"shape={src.shape!r} and dtype={src.dtype.name!r}")
     header = {"descr": np.lib.format.dtype_to_descr(src.dtype), "fortran_order": False, "shape": src.shape}
     done = 0
-    with atomic_output(target) as fh:
+    with atomic_output(target, force) as fh:
         np.lib.format.write_array_header_2_0(fh, header)
         for region, n in regions(src.shape, step):
             _write_block(fh, src.block(region))
@@ -327,7 +326,7 @@ def write_safetensors(
                 + (f" and {len(sources) - 8} more tensors" if len(sources) > 8 else ""))
     total = sum(s.size for s in sources)
     done = 0
-    with atomic_output(target) as fh:
+    with atomic_output(target, force) as fh:
         fh.write(_safetensors_header(sources, meta))
         for s in sources:
             for region, n in regions(s.shape, step):
@@ -357,27 +356,9 @@ def _fsync_tree(root: Path) -> None:
                 os.close(fd)
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
+    return _files.renameat2(a, b, _files.RENAME_EXCHANGE)
 
 
 def _remove(path: Path) -> None:
@@ -388,32 +369,105 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def _install_dir(tmp: Path, target: Path) -> None:
+def _install_dir(tmp: Path, target: Path, force: bool = False) -> None:
     """Put the complete folder ``tmp`` at ``target``; an old target stays whole until that moment.
 
-    ``os.replace`` does it atomically when there is no target (or an empty
-    folder). Over an existing file or non-empty folder the two are swapped
-    atomically with ``renameat2(RENAME_EXCHANGE)`` and the old one (now at the
-    temporary name) is removed; where that call is missing the old target is
-    moved aside first (a short window with no target at all).
+    With no target the folder is renamed there in one step that fails if the
+    target appeared meanwhile (:func:`varscale._files.rename_noreplace`; a
+    rename alone would replace an empty folder): without ``force`` that is an
+    :class:`~varscale._files.OutputExistsError`. With ``force`` the target must
+    be a file, a link or a Zarr store (anything else is refused, nothing
+    deleted); it keeps its folder's permission bits and is swapped atomically
+    with ``renameat2(RENAME_EXCHANGE)``, checked again under its new name (a
+    folder swapped in at the last moment is put back and refused) and
+    removed. Where that call is missing the old target is moved aside first (a
+    short window with no target at all).
     """
     try:
-        os.replace(tmp, target)
+        _files.rename_noreplace(tmp, target)
         return
-    except OSError as err:
-        if err.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-            raise
+    except FileExistsError:
+        if not force:
+            raise _files.appeared(target) from None
+    why = _files.replace_refusal(target, "zarr")
+    if why is not None:
+        raise _refused_at_publish(target, why)
+    mode = _files.kept_mode(target, directory=True)
+    if mode is not None:
+        os.chmod(tmp, mode)
     if _exchange(tmp, target):
-        _remove(tmp)  # the old target, now at the temporary name
+        why = _files.replace_refusal(tmp, "zarr")  # tmp now holds what was at the target
+        if why is not None:
+            _exchange(tmp, target)
+            raise _refused_at_publish(target, why)
+        _remove(tmp)
         return
-    aside = Path(tempfile.mktemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    aside = Path(tempfile.mktemp(prefix=_files.temp_prefix(target, ".old"), suffix=".old", dir=target.parent))
     os.replace(target, aside)
+    why = _files.replace_refusal(aside, "zarr")
+    if why is not None:
+        _files.rename_noreplace(aside, target)
+        raise _refused_at_publish(target, why)
     try:
-        os.replace(tmp, target)
+        _files.rename_noreplace(tmp, target)
     except BaseException:
-        os.replace(aside, target)
+        with contextlib.suppress(OSError):
+            _files.rename_noreplace(aside, target)
         raise
     _remove(aside)
+
+
+def _refused_at_publish(target: Path, why: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"could not write {str(target)!r}: it is now {why}; force=True (--force) replaces only a file or a Zarr "
+        f"store. Nothing was deleted and this output was discarded."
+    )
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+class _StoreTarget:
+    """The Zarr array ``dask.array.store`` writes to, whose writes stop once :meth:`cancel` is called.
+
+    An exception in the main thread (Ctrl-C, the CLI's SIGTERM) ends
+    ``dask.array.store``'s wait, but the threaded scheduler's workers still
+    run the chunks they hold and those already submitted: their writes would
+    land in the temporary folder while it is removed (and recreate it). After
+    :meth:`cancel` no write starts, and it returns once those in flight are
+    done. Pickled (a process pool, a ``dask.distributed`` cluster) it is the
+    plain Zarr array.
+    """
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self._cond = threading.Condition()
+        self._active = 0
+        self._cancelled = False
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        with self._cond:
+            if self._cancelled:
+                return
+            self._active += 1
+        try:
+            self.array[index] = value
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def cancel(self, timeout: float = 120.0) -> None:
+        with self._cond:
+            self._cancelled = True
+            self._cond.wait_for(lambda: self._active == 0, timeout)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_same, (self.array,))
+
+    def __dask_tokenize__(self) -> Any:
+        return ("varscale.io._StoreTarget", id(self))
 
 
 def _zarr_chunks(shape: tuple[int, ...], dtype: np.dtype[Any], chunks: Any) -> tuple[int, ...]:
@@ -478,7 +532,7 @@ def write_zarr(
         >>> bool((zarr.open_array(str(p), mode="r")[...] == vs.HeNormal(seed=1)((300, 200))).all())
         True
     """
-    target = check_target(path, force, "path")
+    target = check_target(path, force, "path", kind="zarr")
     check_initializer(init)
     dims = check_shape(shape)
     out_dtype = resolve_dtype(dtype)[0]
@@ -498,11 +552,16 @@ def write_zarr(
 
     arr = vdask.array(init, dims, out_dtype, chunks=zchunks)
     total = math.prod(dims)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700)
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=_files.temp_prefix(target), suffix=".partial", dir=target.parent))
+    except OSError as err:
+        raise _files.write_error(target, err) from err
+    sink: _StoreTarget | None = None
+    try:
+        os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700)
         z = zarr.create_array(store=str(tmp), shape=dims, chunks=zchunks if dims else (), dtype=out_dtype,
                               zarr_format=3, overwrite=True)
+        sink = _StoreTarget(z)
         if dims and total:
             rows = dims[0]
             per_row = total // rows
@@ -510,7 +569,7 @@ def write_zarr(
             for a in range(0, rows, band):
                 b = min(rows, a + band)
                 region = (slice(a, b), *(slice(None) for _ in dims[1:]))
-                da.store(arr[region], z, regions=region, lock=False)
+                da.store(arr[region], sink, regions=region, lock=False)
                 if report is not None:
                     report(b * per_row, total)
         elif not dims:
@@ -518,11 +577,12 @@ def write_zarr(
             if report is not None:
                 report(1, 1)
         _fsync_tree(tmp)
-        _install_dir(tmp, target)
+        _install_dir(tmp, target, force)
     except BaseException as err:
+        if sink is not None:
+            sink.cancel()  # Dask's workers may still hold chunks: no write lands after the removal
         _remove(tmp)
-        if isinstance(err, OSError):
-            detail = f"[Errno {err.errno}] {err.strerror}" if err.errno else str(err)
-            raise OSError(f"could not write {str(target)!r}: {detail}; the target is unchanged") from err
+        if isinstance(err, OSError) and not isinstance(err, VarscaleError):
+            raise _files.write_error(target, err, tmp) from err
         raise
     return target

@@ -112,6 +112,9 @@ def _spy_renames(monkeypatch: pytest.MonkeyPatch, check: Callable[[str, str], No
 
     monkeypatch.setattr(os, "replace", spy(real_replace))
     monkeypatch.setattr(os, "rename", spy(real_rename))
+    # a new target is published with renameat2(RENAME_NOREPLACE) (or link()), through this one function
+    files = importlib.import_module("varscale._files")
+    monkeypatch.setattr(files, "rename_noreplace", spy(files.rename_noreplace))
     yield calls
 
 

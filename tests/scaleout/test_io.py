@@ -208,9 +208,10 @@ def test_zarr_replaces_an_old_target(tmp_path: Path, monkeypatch: pytest.MonkeyP
     target = tmp_path / "w.zarr"
     if old == "file":
         target.write_bytes(b"old")
-    else:
+    else:  # an old Zarr store (force replaces no other folder: tests/reliability/test_files_round2.py)
         (target / "old").mkdir(parents=True)
         (target / "old" / "0").write_bytes(b"old chunk")
+        (target / "zarr.json").write_bytes(b"{}")
     write_zarr(target, vs.HeNormal(seed=3), (9, 4), force=True)
     np.testing.assert_array_equal(zarr.open_array(str(target), mode="r")[...], vs.HeNormal(seed=3)((9, 4)))
     assert not (target / "old").exists()
