@@ -209,7 +209,7 @@ class BasicInitializer:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return bool(self.get_config() == other.get_config())  # type: ignore[attr-defined]
+        return bool(self.get_config() == other.get_config())
 
     def __hash__(self) -> int:
         return hash(repr(self))
@@ -224,7 +224,7 @@ class Constant(BasicInitializer):
         [[0.25, 0.25, 0.25], [0.25, 0.25, 0.25]]
     """
 
-    _keys = ("value",)
+    _keys: ClassVar[tuple[str, ...]] = ("value",)
     _seeded = False
 
     def __init__(self, value: float = 0.0) -> None:

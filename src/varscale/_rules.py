@@ -181,7 +181,7 @@ class SpecInitializer:
         return normal_sampler(0.0, p, -s.cut * p, s.cut * p)
 
     def __repr__(self) -> str:
-        return self.spec.source or self.spec.call
+        return str(self.spec.source or self.spec.call)
 
 
 # -- resolution ------------------------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ class ParamPlan:
 
 
 def _layout_text(layout: str | Layout) -> str:
-    return layout if isinstance(layout, str) else "Layout(" + ", ".join(
+    return str(layout) if isinstance(layout, str) else "Layout(" + ", ".join(
         f"{k}={v}" for k, v in layout.to_config().items()) + ")"
 
 

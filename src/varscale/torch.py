@@ -1,22 +1,36 @@
 """Initialize whole torch modules, and shards of parameters, from varscale's stream.
 
 :func:`init_module` walks a module's parameters, picks an initializer for
-each by rules (globs on parameter names and/or module types), and fills the
-parameter in place from its own stream ``vs.derive_stream(seed, name)``. The
-values therefore depend on the seed, the parameter's name and full shape
-only: not on construction order, device, parallelism layout or the module's
-dtype.
+each by rules (globs on parameter names and/or module types) or by a
+framework's defaults (``default="torch"``, ``"keras"``, ``"flax"``), and
+fills the parameter in place from its own stream ``vs.derive_stream(seed,
+name)``. The values therefore depend on the seed, the parameter's name, full
+shape and dtype only: not on construction order, device, parallelism layout.
 
-**Values and dtypes.** Values are drawn in float32 (``gen_dtype="float32"``,
-the default) and copied into the parameter by torch: a float64 module gets
-the float32 values exactly, a float16/bfloat16 module gets them rounded by
-torch's cast. ``gen_dtype="float64"`` draws float64 values instead (a
-different, full-precision draw; the same for every module dtype).
+**Layouts follow torch.** Inside this module an initializer built without
+``layout=`` (``vs.HeNormal()``, ``"he_normal"``, ``vs.get(...)``) reads torch
+weights in the torch layout: Linear ``(out, in)``, ConvNd
+``(out, in/groups, *k)``, ConvTransposeNd as torch computes its fans. An
+explicit ``layout=`` is honored. The report shows the layout per parameter.
 
-**Memory.** A parameter is filled region by region (``chunk_elems``
-elements at a time, through ``param.data[region].copy_``), so no full-size
-copy is made beyond the parameter itself. Modules built on the meta device
-work once materialized with ``module.to_empty(device=...)``.
+**Rules** accept every form of :mod:`varscale._rules`: varscale initializers,
+names (``"he_normal"``, ``"kaiming_normal"``, ``"xavier_uniform"``), numbers,
+``"zeros"``/``"ones"``, ``"normal(std=0.02)"``, ``"trunc_normal(std=0.02,
+a=-0.04, b=0.04)"``, ``"uniform(a, b)"``, ``"orthogonal(gain)"``, framework
+expressions (``"keras.initializers.HeNormal()"``), a ``vs.Spec``, and
+``torch.nn.init`` functions or ``functools.partial`` of them.
+
+**Values and dtypes.** Each parameter is drawn in its own dtype (float16,
+bfloat16, float32, float64): the same bits ``varscale init --dtype`` and
+``vs.<Init>(seed=vs.derive_stream(seed, name))(shape, dtype)`` give. CPU
+parameters are written in place (no extra copy); parameters on an accelerator
+are drawn on the host into pinned buffers and copied asynchronously.
+
+**Buffers.** Built-in layers' buffers are reset as torch's reset does
+(BatchNorm/InstanceNorm running statistics and ``num_batches_tracked``), so a
+module built on the meta device and materialized with ``to_empty`` is whole.
+After initialization, a non-finite value anywhere in a parameter or a buffer is
+an error naming it.
 
 :func:`fill_shard` fills one local shard (as FSDP or DTensor hold it) with
 exactly its slice of the full parameter, given the full shape and the shard's
@@ -28,11 +42,11 @@ varscale`` does not.
 Example:
     >>> import torch
     >>> import varscale as vs
-    >>> from varscale.torch import init_module, PYTORCH_DEFAULTS
+    >>> from varscale.torch import init_module
     >>> net = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
-    >>> report = init_module(net, [("*.weight", vs.HeNormal(layout="torch")), ("*.bias", 0.0)], seed=0)
-    >>> [r.name for r in report]
-    ['0.weight', '0.bias', '2.weight', '2.bias']
+    >>> report = init_module(net, [("*.weight", "he_normal"), ("*.bias", 0.0)], seed=0)
+    >>> [(r.name, r.fan_in) for r in report]
+    [('0.weight', 8), ('0.bias', None), ('2.weight', 4), ('2.bias', None)]
     >>> w = vs.HeNormal(layout="torch", seed=vs.derive_stream(0, "0.weight"))((4, 8))
     >>> bool((net[0].weight.detach().numpy() == w).all())
     True
@@ -42,6 +56,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,12 +67,13 @@ import torch
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
 from ._fans import compute_fans
-from ._generate import draw
+from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
 from ._plan import KIND_UNIFORM, Sampler
-from ._registry import get as _get_initializer
+from ._rules import FanError, ParamPlan, plan_param, resolve
+from ._torch_recipes import RECIPES, recipe_for, reset_buffers
 from ._validation import check_shape
-from .io import fixed_stream, regions
+from .io import regions
 from .stream import Stream, derive_stream, resolve_seed
 
 __all__ = ["PYTORCH_DEFAULTS", "FanInBias", "InitReport", "ParamRow", "fill_shard", "init_module"]
@@ -114,7 +130,7 @@ PYTORCH_DEFAULTS: list[tuple[Pattern, RuleInit]] = [
 
 @dataclass(frozen=True)
 class ParamRow:
-    """One parameter of :class:`InitReport`."""
+    """One parameter (or reset buffer) of :class:`InitReport`."""
 
     name: str
     shape: tuple[int, ...]
@@ -124,13 +140,19 @@ class ParamRow:
     std: float | None
     rule: str
     skipped: bool = False
+    layout: str = "-"
+    dtype: str = "-"
 
 
 class InitReport(Sequence[ParamRow]):
-    """What :func:`init_module` did, one :class:`ParamRow` per parameter; ``str()`` is a table."""
+    """What :func:`init_module` did, one :class:`ParamRow` per parameter; ``str()`` is a table.
 
-    def __init__(self, rows: list[ParamRow]) -> None:
+    ``report.buffers`` lists the buffers reset (``"bn.running_mean"``, …).
+    """
+
+    def __init__(self, rows: list[ParamRow], buffers: Sequence[str] = ()) -> None:
         self.rows = rows
+        self.buffers = list(buffers)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -142,24 +164,33 @@ class InitReport(Sequence[ParamRow]):
         return iter(self.rows)
 
     def __str__(self) -> str:
-        head = ("name", "shape", "initializer", "fan_in", "fan_out", "std")
+        head = ("name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule")
         body = [
             (
-                r.name,
+                _printable(r.name),
                 str(r.shape),
                 "(skipped)" if r.skipped else r.initializer,
+                r.layout,
                 "-" if r.fan_in is None else str(r.fan_in),
                 "-" if r.fan_out is None else str(r.fan_out),
                 "-" if r.std is None else f"{r.std:.6g}",
+                _printable(r.rule),
             )
             for r in self.rows
         ]
         widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [head, *body]]
+        if self.buffers:
+            lines.append(f"buffers reset: {len(self.buffers)} ({', '.join(self.buffers[:6])}"
+                         f"{', …' if len(self.buffers) > 6 else ''})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"InitReport({len(self.rows)} parameters)"
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _pattern_text(pattern: Pattern) -> str:
@@ -174,7 +205,17 @@ def _pattern_text(pattern: Pattern) -> str:
     return f"{names}.{glob}"
 
 
-def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
+@dataclass
+class _Rule:
+    pattern: Pattern
+    init: Any  # resolved core initializer, FanInBias, or None (leave as is)
+    text: str
+    used: int = 0
+
+
+def _check_rules(rules: Any) -> list[_Rule]:
+    if rules is None:
+        return []
     if isinstance(rules, Mapping):
         rules = list(rules.items())
     if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
@@ -182,7 +223,7 @@ def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
             f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
             f"received rules={rules!r}."
         )
-    out: list[tuple[Pattern, RuleInit]] = []
+    out: list[_Rule] = []
     for rule in rules:
         if not isinstance(rule, tuple) or len(rule) != 2:
             raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
@@ -198,17 +239,10 @@ def _check_rules(rules: Any) -> list[tuple[Pattern, RuleInit]]:
                 "a rule's pattern must be a glob on parameter names (str), a module type or tuple of types, or "
                 f"(module type(s), glob on the local parameter name); received pattern {pattern!r} in `rules`."
             )
-        if isinstance(init, str):
-            resolved = _get_initializer(init)
-            if resolved is None:
-                raise InvalidArgumentError(f"rule {pattern!r}: initializer name {init!r} names no initializer.")
-            init = resolved
-        elif isinstance(init, bool) or not (init is None or isinstance(init, (VarianceScaling, FanInBias, int, float))):
-            raise TypeError(
-                f"rule {pattern!r}: the initializer must be a varscale.VarianceScaling, an initializer name, a "
-                f"number (a constant), FanInBias() or None (leave the parameter as it is); received {init!r}."
-            )
-        out.append((pattern, init))
+        text = _pattern_text(pattern)
+        if not isinstance(init, FanInBias):
+            init = resolve(init, layout="torch", where=f"rule {text!r}")
+        out.append(_Rule(pattern, init, text))
     return out
 
 
@@ -240,29 +274,113 @@ def _skip_fn(skip: Any) -> Callable[[str], bool]:
     return lambda name: name in names
 
 
+def _numpy_view(t: torch.Tensor) -> np.ndarray[Any, Any] | None:
+    """The tensor's own memory as a flat NumPy array in the stream's storage dtype, or None."""
+    if t.device.type != "cpu" or not t.is_contiguous() or t.dtype not in _STORAGE:
+        return None
+    if t.dtype in (torch.float16, torch.bfloat16):
+        arr: np.ndarray[Any, Any] = t.detach().view(torch.int16).numpy().view(np.uint16)
+    else:
+        arr = t.detach().numpy()
+    return arr.reshape(-1)
+
+
+_STORAGE = {torch.float16: "float16", torch.bfloat16: "bfloat16", torch.float32: "float32", torch.float64: "float64"}
+
+
 def _fill(
     param: torch.Tensor,
     shape: tuple[int, ...],
-    sampler: Sampler,
+    plan: ParamPlan,
     stream: Stream,
-    gen_dtype: str,
+    gen_dtype: str | None,
     chunk_elems: int,
     full_shape: tuple[int, ...] | None = None,
     offsets: tuple[int, ...] | None = None,
 ) -> None:
-    """Fill ``param`` (of ``shape``) region by region; it is the block at ``offsets`` of ``full_shape``."""
+    """Fill ``param`` (of ``shape``), the block at ``offsets`` of ``full_shape``, by ``plan``."""
     full = shape if full_shape is None else full_shape
     offs = offsets if offsets is not None else (0,) * len(shape)
-    if not shape:
-        param.copy_(torch.from_numpy(np.asarray(draw(full, gen_dtype, sampler, stream))).reshape(()))
+    whole = full == shape
+    dtype = gen_dtype if gen_dtype is not None else _STORAGE.get(param.dtype, "float32")
+    if plan.constant is not None:
+        # rounded once from float64 as every draw is (torch's fill_ of a Python float may round twice)
+        value = plan.draw((), dtype, stream)
+        param.fill_(float(value))  # exactly representable in the parameter's dtype: no second rounding
         return
+    if plan.matrix is not None:
+        values = plan.draw(full, dtype, stream)
+        if not whole:
+            values = values[tuple(slice(o, o + n) for o, n in zip(offs, shape, strict=True))]
+        param.copy_(_to_torch(np.ascontiguousarray(values)).reshape(shape))
+        return
+    assert plan.sampler is not None
+    sampler = plan.sampler
+    view = _numpy_view(param) if gen_dtype is None else None
+    if view is not None and whole:
+        draw_into(view, full, dtype, sampler, stream)
+        return
+    if not shape:
+        param.copy_(_to_torch(np.asarray(draw(full, dtype, sampler, stream))).reshape(()))
+        return
+    staging = _Staging(param.device) if param.device.type == "cuda" else None
     for region, _ in regions(shape, chunk_elems):
         where = tuple(
             slice((r.start or 0) + o, (n if r.stop is None else r.stop) + o)
             for r, o, n in zip(region, offs, shape, strict=True)
         )
-        block = draw(full, gen_dtype, sampler, stream, region=where)
-        param[region].copy_(torch.from_numpy(block))
+        if view is not None:
+            # a contiguous CPU shard: write its regions in place
+            sub = param[region]
+            sub_view = _numpy_view(sub)
+            if sub_view is not None:
+                draw_into(sub_view, full, dtype, sampler, stream, region=where)
+                continue
+        block = draw(full, dtype, sampler, stream, region=where)
+        if staging is not None:
+            staging.copy(param[region], block)
+        else:
+            param[region].copy_(_to_torch(block))
+    if staging is not None:
+        staging.finish()
+
+
+def _to_torch(block: np.ndarray[Any, Any]) -> torch.Tensor:
+    if block.dtype.name == "bfloat16":
+        return torch.from_numpy(block.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(block)
+
+
+class _Staging:
+    """Host→device copies through two pinned buffers, each copy overlapped with drawing the next block."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.buffers: list[torch.Tensor | None] = [None, None]
+        self.events: list[Any] = [None, None]
+        self.i = 0
+
+    def copy(self, dst: torch.Tensor, block: np.ndarray[Any, Any]) -> None:
+        src = _to_torch(block)
+        k = self.i % 2
+        self.i += 1
+        if self.events[k] is not None:
+            self.events[k].synchronize()  # the copy that used this buffer has finished
+        buf = self.buffers[k]
+        if buf is None or buf.numel() < src.numel() or buf.dtype != src.dtype:
+            buf = torch.empty(src.numel(), dtype=src.dtype, pin_memory=True)
+            self.buffers[k] = buf
+        host = buf[: src.numel()].view(src.shape)
+        host.copy_(src)
+        dst.copy_(host, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record()
+        self.events[k] = event
+
+    def finish(self) -> None:
+        for event in self.events:
+            if event is not None:
+                event.synchronize()
 
 
 def _check_target(tensor: Any, name: str, argument: str) -> torch.Tensor:
@@ -278,155 +396,263 @@ def _check_target(tensor: Any, name: str, argument: str) -> torch.Tensor:
     return tensor
 
 
-def _gen_dtype(gen_dtype: Any) -> str:
+def _gen_dtype(gen_dtype: Any) -> str | None:
+    if gen_dtype is None:
+        return None
     name = str(resolve_dtype(gen_dtype, "gen_dtype")[0].name)
     if name not in ("float32", "float64"):
-        raise InvalidArgumentError(f"`gen_dtype` must be 'float32' or 'float64'; received gen_dtype={gen_dtype!r}.")
+        raise InvalidArgumentError(
+            f"`gen_dtype` must be None (each parameter's own dtype), 'float32' or 'float64'; "
+            f"received gen_dtype={gen_dtype!r}."
+        )
     return name
+
+
+_DEFAULTS = ("error", "skip", *RECIPES)
+
+
+def _fan_in_bias(init: FanInBias, owner: torch.nn.Module, name: str, shape: tuple[int, ...], rule: str) -> ParamPlan:
+    weight = dict(owner.named_parameters(recurse=False)).get(init.weight)
+    if weight is None:
+        raise InvalidArgumentError(
+            f"parameter {name!r} matched FanInBias(weight={init.weight!r}) (rule {rule!r}) but its "
+            f"module has no parameter {init.weight!r}."
+        )
+    fan_in = compute_fans(tuple(int(s) for s in weight.shape), "torch")[0] if weight.dim() >= 2 else 0
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    return ParamPlan(f"FanInBias(fan_in={fan_in})", "torch", fan_in, None, bound / math.sqrt(3.0),
+                     sampler=Sampler(KIND_UNIFORM, limit=bound))
 
 
 def init_module(
     module: torch.nn.Module,
-    rules: Any,
-    seed: int,
+    rules: Any = (),
+    seed: int | None = None,
     *,
-    skip: Any = None,
     default: str = "error",
-    gen_dtype: str = "float32",
+    skip: Any = None,
+    prefix: str = "",
+    strict: bool = True,
+    gen_dtype: str | None = None,
     chunk_elems: int = 1 << 24,
 ) -> InitReport:
-    """Initialize every parameter of ``module`` in place by ``rules``, each from its own stream.
+    """Initialize every parameter of ``module`` in place by ``rules`` and ``default``, each from its own stream.
 
     Args:
         module: a ``torch.nn.Module`` (materialized: a meta-device module
             needs ``module.to_empty(device=...)`` first).
-        rules: ``(pattern, initializer)`` pairs (or a mapping), the first
+        rules: ``(pattern, initializer)`` pairs (or a mapping); the first
             matching rule wins. A pattern is a glob on the full parameter
             name (``"encoder.*.weight"``), a module type or tuple of types
             (every parameter such a module owns directly), or ``(type(s),
-            glob on the local name)`` such as ``(torch.nn.Linear, "weight")``. An
-            initializer is a :class:`varscale.VarianceScaling` (use
-            ``layout="torch"`` for torch weights: Linear ``(out, in)``, ConvNd
-            ``(out, in/groups, *kernel)``), a name for ``vs.get``
-            (``"he_normal"``, torch layout is not implied), a number (a
-            constant fill), :class:`FanInBias` or None (leave the parameter
-            as it is). :data:`PYTORCH_DEFAULTS` is PyTorch's own default.
+            glob on the local name)`` such as ``(torch.nn.Linear, "weight")``.
+            An initializer is anything :mod:`varscale._rules` reads (see the
+            module docstring), :class:`FanInBias`, or None (leave the
+            parameter as it is). Layouts are torch's unless given.
         seed: an int in ``[0, 2**64)``; parameter ``name`` is drawn from
-            ``vs.derive_stream(seed, name)`` (an initializer's own seed is
-            ignored).
-        skip: parameters to leave alone (loaded from a checkpoint, say): a
-            collection of names or a predicate ``name -> bool``.
-        default: what to do with a parameter that matches no rule:
-            ``"error"`` (raise, naming them all) or ``"skip"``.
-        gen_dtype: ``"float32"`` (default) or ``"float64"``: the dtype values
-            are drawn in before torch copies them into the parameter.
-        chunk_elems: elements drawn and copied at a time.
+            ``vs.derive_stream(seed, name)``. An initializer with its own seed
+            is refused.
+        default: what a parameter no rule matches gets: ``"error"`` (raise,
+            naming them all), ``"skip"`` (leave it), or a framework's own
+            defaults for built-in layers: ``"torch"`` (what
+            ``reset_parameters()`` draws), ``"keras"`` (the Keras 3 default of
+            the equivalent layer), ``"flax"`` (Flax Linen's defaults). See
+            :mod:`varscale._torch_recipes`.
+        skip: parameters (or buffers) to leave alone — loaded from a
+            checkpoint, say: a collection of names or a predicate ``name ->
+            bool``. A norm layer with a skipped parameter keeps its running
+            statistics.
+        prefix: the module's name inside a larger model (``"encoder"``):
+            names, patterns and streams use ``prefix + "." + name``, so a
+            submodule gets exactly the values it would get inside the whole
+            model.
+        strict: a rule that matches no parameter is an error (True) or a
+            warning (False).
+        gen_dtype: None (default: each parameter drawn in its own dtype), or
+            ``"float32"``/``"float64"`` to draw in that dtype and let torch
+            cast (the behaviour of varscale ≤ 0.1).
+        chunk_elems: elements drawn at a time when a copy is needed
+            (accelerator parameters, ``gen_dtype``, non-contiguous tensors).
 
     Returns:
-        An :class:`InitReport` (name, shape, initializer, fan_in, fan_out,
-        std per parameter); ``print(report)`` prints a table.
+        An :class:`InitReport` (name, shape, initializer, layout, fan_in,
+        fan_out, std, rule per parameter; the buffers reset); ``print(report)``
+        prints a table.
+
+    Raises:
+        InvalidArgumentError: a parameter no rule matches (``default="error"``),
+            a built-in default with no recipe for a layer, a fan-based
+            initializer on a parameter with fewer than 2 dimensions, a rule
+            that matches nothing (``strict``), a meta-device parameter, or a
+            non-finite value left in a parameter or buffer. Nothing is
+            written when a rule or a parameter is refused before filling.
 
     Example:
         >>> import torch
-        >>> from varscale.torch import init_module, PYTORCH_DEFAULTS
+        >>> from varscale.torch import init_module
         >>> with torch.device("meta"):
-        ...     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Flatten(), torch.nn.Linear(8, 2))
+        ...     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Flatten(),
+        ...                               torch.nn.LazyLinear(2) if False else torch.nn.Linear(8, 2))
         >>> net = net.to_empty(device="cpu")
-        >>> print(init_module(net, PYTORCH_DEFAULTS, seed=0))  # doctest: +NORMALIZE_WHITESPACE
-        name      shape         initializer                 fan_in  fan_out  std
-        0.weight  (8, 3, 3, 3)  VarianceScaling(scale=1/3)  27      72       0.111111
-        0.bias    (8,)          FanInBias(fan_in=27)        27      -        0.111111
-        2.weight  (2, 8)        VarianceScaling(scale=1/3)  8       2        0.204124
-        2.bias    (2,)          FanInBias(fan_in=8)         8       -        0.204124
+        >>> report = init_module(net, [("*.weight", "he_normal")], seed=0, default="torch")
+        >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+        name      shape         initializer     layout  fan_in  fan_out  std       rule
+        0.weight  (8, 3, 3, 3)  he_normal       torch   27      72       0.272166  *.weight
+        0.bias    (8,)          uniform_(±1/√27)  torch   27      -        0.111111  default=torch
+        1.weight  (8,)          ones_           -       -       -        0         default=torch
+        1.bias    (8,)          zeros_          -       -       -        0         default=torch
+        3.weight  (2, 8)        he_normal       torch   8       2        0.5       *.weight
+        3.bias    (2,)          uniform_(±1/√8)  torch   8       -        0.204124  default=torch
+        buffers reset: 3 (1.running_mean, 1.running_var, 1.num_batches_tracked)
     """
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"`module` must be a torch.nn.Module; received module={module!r}.")
     checked = _check_rules(rules)
-    key = resolve_seed(seed)
-    if key is None or key.stream != 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
+    key = resolve_seed(int(seed))
+    assert key is not None
     is_skipped = _skip_fn(skip)
-    if default not in ("error", "skip"):
-        raise InvalidArgumentError(f"`default` must be 'error' or 'skip'; received default={default!r}.")
+    if not isinstance(default, str) or default not in _DEFAULTS:
+        raise InvalidArgumentError(
+            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
+        )
+    if not isinstance(prefix, str):
+        raise TypeError(f"`prefix` must be a str (the module's name in the whole model); received prefix={prefix!r}.")
     gen = _gen_dtype(gen_dtype)
     if isinstance(chunk_elems, bool) or not isinstance(chunk_elems, int) or chunk_elems < 1:
         raise InvalidArgumentError(f"`chunk_elems` must be a positive int; received chunk_elems={chunk_elems!r}.")
+    lead = prefix.rstrip(".") + "." if prefix.strip(".") else ""
 
     # plan every parameter before touching any, so that a bad rule changes nothing
     seen: set[int] = set()
-    plan: list[tuple[str, torch.Tensor, ParamRow, Sampler | float | None]] = []
+    plan: list[tuple[str, torch.Tensor, ParamRow, ParamPlan | None, Any]] = []
     unmatched: list[str] = []
-    for prefix, owner in module.named_modules(remove_duplicate=False):
+    no_recipe: list[str] = []
+    fan_errors: list[str] = []
+    keep_stats: set[int] = set()
+    parents_of: dict[str, list[torch.nn.Module]] = {"": []}
+    for mod_name, owner in module.named_modules(remove_duplicate=False):
+        parents = parents_of.get(mod_name, [])
+        for child_name, _child in owner.named_children():
+            parents_of[f"{mod_name}.{child_name}" if mod_name else child_name] = [*parents, owner]
         for local, param in owner.named_parameters(recurse=False):
             if id(param) in seen:
                 continue  # a shared (tied) parameter is initialized once, under its first name
             seen.add(id(param))
-            name = f"{prefix}.{local}" if prefix else local
+            name = lead + (f"{mod_name}.{local}" if mod_name else local)
             shape = tuple(int(s) for s in param.shape)
+            dtype_text = str(param.dtype).replace("torch.", "")
+            rule = next((r for r in checked if _matches(r.pattern, name, local, owner)), None)
+            if rule is not None:
+                rule.used += 1  # a rule that matches only skipped parameters is not unused
             if is_skipped(name):
-                plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "skip", True), None))
+                keep_stats.add(id(owner))
+                plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "skip", True,
+                                                   dtype=dtype_text), None, None))
                 continue
-            rule = next(((p, i) for p, i in checked if _matches(p, name, local, owner)), None)
-            if rule is None:
+            post = None
+            if rule is not None:
+                rule_text = rule.text
+                if rule.init is None:
+                    plan.append((name, param, ParamRow(name, shape, "-", None, None, None, rule_text, True,
+                                                       dtype=dtype_text), None, None))
+                    continue
+                if isinstance(rule.init, FanInBias):
+                    pp = _fan_in_bias(rule.init, owner, name, shape, rule_text)
+                else:
+                    try:
+                        pp = plan_param(rule.init, shape, "torch")
+                    except FanError as err:
+                        fan_errors.append(
+                            f"{name} {shape} matched rule {rule_text!r}: {err} (torch's own kaiming_*_/xavier_*_ "
+                            f"raise on such tensors)"
+                        )
+                        continue
+            elif default in ("error", "skip"):
                 if default == "error":
                     unmatched.append(name)
                 else:
-                    plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "default", True), None))
+                    plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "default=skip", True,
+                                                       dtype=dtype_text), None, None))
                 continue
-            pattern, init = rule
-            rule_text = _pattern_text(pattern)
-            if init is None:
-                plan.append((name, param, ParamRow(name, shape, "-", None, None, None, rule_text, True), None))
-                continue
+            else:
+                rule_text = f"default={default}"
+                recipe = recipe_for(default, owner, local, param, parents)
+                if recipe is None:
+                    no_recipe.append(f"{name} ({type(owner).__name__}.{local})")
+                    continue
+                pp, post = recipe.plan, recipe.post
             _check_target(param, f"parameter {name!r}", "module")
-            if isinstance(init, VarianceScaling):
-                d = init.describe(shape)
-                label = _label(init)
-                row = ParamRow(name, shape, label, d.fan_in, d.fan_out, d.std, rule_text)
-                plan.append((name, param, row, init.sampler(shape)))
-            elif isinstance(init, FanInBias):
-                weight = dict(owner.named_parameters(recurse=False)).get(init.weight)
-                if weight is None:
-                    raise InvalidArgumentError(
-                        f"parameter {name!r} matched FanInBias(weight={init.weight!r}) (rule {rule_text!r}) but its "
-                        f"module has no parameter {init.weight!r}."
-                    )
-                fan_in = compute_fans(tuple(int(s) for s in weight.shape), "torch")[0] if weight.dim() >= 2 else 0
-                bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-                row = ParamRow(name, shape, f"FanInBias(fan_in={fan_in})", fan_in, None, bound / math.sqrt(3.0),
-                               rule_text)
-                plan.append((name, param, row, Sampler(KIND_UNIFORM, limit=bound)))
-            else:
-                row = ParamRow(name, shape, f"constant({float(init):g})", None, None, 0.0, rule_text)
-                plan.append((name, param, row, float(init)))
+            row = ParamRow(name, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
+                           dtype=dtype_text)
+            plan.append((name, param, row, pp, post))
+    problems = []
     if unmatched:
-        raise InvalidArgumentError(
-            f"{len(unmatched)} parameter(s) match no rule: {', '.join(unmatched)}; add rules for them, or pass "
-            f"default='skip' to leave them as they are."
+        problems.append(
+            f"{len(unmatched)} parameter(s) match no rule: {_listing(unmatched)}; add rules for them, or pass "
+            f"default='torch' (torch's own init), 'keras', 'flax', or 'skip' to leave them as they are."
         )
+    if no_recipe:
+        problems.append(
+            f"default={default!r} has no recipe for {len(no_recipe)} parameter(s) of layers it does not know: "
+            f"{_listing(no_recipe)}; add rules for them (rules come before the default)."
+        )
+    if fan_errors:
+        problems.append(
+            f"{len(fan_errors)} parameter(s) with fewer than 2 dimensions matched a fan-based initializer: "
+            f"{_listing(fan_errors)}. Restrict the rule (e.g. '*.weight' → (torch.nn.Linear, 'weight')) or put a "
+            f"rule for biases/norms before it ('*.bias' → 0.0)."
+        )
+    unused = [r.text for r in checked if r.used == 0]
+    if unused:
+        message = (
+            f"{len(unused)} rule(s) match no parameter: {_listing(unused)}; patterns are globs on full names "
+            f"{'(with prefix ' + repr(lead.rstrip('.')) + ') ' if lead else ''}such as "
+            f"{_listing([row.name for _, _, row, _, _ in plan][:3])}."
+        )
+        if strict:
+            problems.append(message + " Pass strict=False to only warn.")
+        else:
+            warnings.warn(message, stacklevel=2)
+    if problems:
+        raise InvalidArgumentError(" ".join(problems))
+
+    buffers: list[str] = []
     with torch.no_grad():
-        for name, param, row, how in plan:
-            if row.skipped or how is None:
+        for name, param, row, todo, post in plan:
+            if row.skipped or todo is None:
                 continue
-            if isinstance(how, float):
-                param.fill_(how)
-            else:
-                _fill(param.data, row.shape, how, derive_stream(key.seed, name), gen, chunk_elems)
-    return InitReport([row for _, _, row, _ in plan])
+            _fill(param.data, row.shape, todo, derive_stream(key.seed, name), gen, chunk_elems)
+            if post is not None:
+                post(param.data)
+        for mod_name, owner in module.named_modules():
+            full = lead + mod_name
+            if id(owner) in keep_stats or is_skipped(f"{full}.running_mean" if mod_name else f"{lead}running_mean"):
+                continue
+            buffers.extend(f"{full}.{b}" if mod_name else f"{lead}{b}" for b in reset_buffers(owner))
+    _check_finite(module, lead)
+    return InitReport([row for _, _, row, _, _ in plan], buffers)
 
 
-def _label(init: VarianceScaling) -> str:
-    cfg = init.get_config()
-    if "scale" not in cfg:
-        return type(init).__name__
-    scale = cfg["scale"]
-    text = "1/3" if math.isclose(scale, 1.0 / 3.0, rel_tol=0, abs_tol=1e-15) else f"{scale:g}"
-    extra = []
-    if cfg["mode"] != "fan_in":
-        extra.append(f"mode={cfg['mode']}")
-    if cfg["distribution"] != "uniform" or text != "1/3":
-        extra.append(cfg["distribution"])
-    return f"VarianceScaling(scale={text}{''.join(', ' + e for e in extra)})"
+def _listing(items: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(_printable(i) for i in items[:limit])
+    return shown + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _check_finite(module: torch.nn.Module, lead: str) -> None:
+    bad = []
+    for kind, items in (("parameter", module.named_parameters()), ("buffer", module.named_buffers())):
+        for name, t in items:
+            if t.is_floating_point() or t.is_complex():
+                if t.device.type != "meta" and not bool(torch.isfinite(t).all()):
+                    bad.append(f"{kind} {lead}{name}")
+    if bad:
+        raise InvalidArgumentError(
+            f"after init_module, {len(bad)} tensor(s) hold non-finite values: {_listing(bad)}. A buffer of a "
+            f"custom layer is not reset by varscale (it holds whatever to_empty left): recompute it, or "
+            f"initialize it by hand; a skipped parameter must already hold values."
+        )
 
 
 def fill_shard(
@@ -436,7 +662,7 @@ def fill_shard(
     offsets: Any,
     seed: int | Stream | None = None,
     *,
-    gen_dtype: str = "float32",
+    gen_dtype: str | None = None,
     chunk_elems: int = 1 << 24,
 ) -> torch.Tensor:
     """Fill ``tensor``, the local shard at ``offsets`` of a parameter of ``full_shape``, with exactly its slice.
@@ -449,14 +675,14 @@ def fill_shard(
 
     Args:
         tensor: the local shard (any floating dtype and device), filled in place.
-        init: a :class:`varscale.VarianceScaling` or an initializer name.
+        init: any initializer a rule accepts (see :func:`init_module`); torch layout unless given.
         full_shape: the full parameter's shape.
         offsets: the shard's start index along each axis (trailing axes may
             be left out: offset 0).
         seed: an int or :class:`varscale.Stream` overriding the
             initializer's; pass ``vs.derive_stream(seed, name)`` to get the
             values :func:`init_module` gives parameter ``name``.
-        gen_dtype: ``"float32"`` or ``"float64"`` (as :func:`init_module`).
+        gen_dtype: None (the shard's own dtype), ``"float32"`` or ``"float64"`` (as :func:`init_module`).
         chunk_elems: elements drawn and copied at a time.
 
     Returns:
@@ -474,13 +700,24 @@ def fill_shard(
         True
     """
     t = _check_target(tensor, "`tensor`", "tensor")
-    if isinstance(init, str):
-        init = _get_initializer(init)
-    stream = fixed_stream(init, seed)
-    full = check_shape(full_shape)
+    own = getattr(init, "_stream", None)
+    if isinstance(init, str) or own is None:
+        resolved = resolve(init, layout="torch", where="`init`")
+    else:  # an initializer with its own seed: the seed is used (unless `seed` overrides it)
+        resolved = resolve(type(init).from_config({**init.get_config(), "seed": None}), layout="torch",
+                           where="`init`")
+    if resolved is None:
+        raise TypeError("`init` must be an initializer; received init=None.")
+    stream = resolve_seed(seed, "seed") or own
+    if stream is None:
+        raise InvalidArgumentError(
+            "fill_shard needs a seed that every rank shares: pass seed= (vs.derive_stream(seed, name) gives the "
+            "values init_module gives that parameter) or an initializer built with seed=."
+        )
+    full = check_shape(full_shape, "full_shape")
     if isinstance(offsets, (str, bytes)) or not isinstance(offsets, Sequence):
-        raise TypeError(f"`offsets` must be a sequence of ints; received offsets={offsets!r}.")
-    offs = [int(o) for o in offsets] + [0] * (len(full) - len(offsets))
+        raise TypeError(f"`offsets` must be a sequence of non-negative ints; received offsets={offsets!r}.")
+    offs = list(check_shape(tuple(offsets), "offsets")) + [0] * (len(full) - len(offsets))
     local = tuple(int(s) for s in t.shape)
     if len(offs) != len(full) or len(local) != len(full) or any(
         o < 0 or o + s > f for o, s, f in zip(offs, local, full, strict=True)
@@ -490,6 +727,10 @@ def fill_shard(
             f"full_shape={full!r}."
         )
     gen = _gen_dtype(gen_dtype)
+    try:
+        pp = plan_param(resolved, full, "torch")
+    except FanError as err:
+        raise InvalidArgumentError(f"`init` {err}; received full_shape={full!r}.") from None
     with torch.no_grad():
-        _fill(t.data, local, init.sampler(full), stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs))
+        _fill(t.data, local, pp, stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs))
     return tensor

@@ -82,14 +82,21 @@ def test_meta_device_module_to_empty() -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
-def test_module_dtype_gets_the_float32_values(dtype: str) -> None:
-    ref = Net()
-    init_module(ref, RULES, SEED)
+def test_module_dtype_gets_the_stream_bits_of_its_dtype(dtype: str) -> None:
+    # each parameter is drawn in its own dtype: the bits `varscale init --dtype` and the core give
     net = Net().to(getattr(torch, dtype))
     init_module(net, RULES, SEED)
-    for (k, v), (_, r) in zip(net.named_parameters(), ref.named_parameters(), strict=True):
-        assert v.dtype == getattr(torch, dtype)
-        assert torch.equal(v, r.detach().to(v.dtype)), k
+    conv = net.conv.weight.detach()
+    assert conv.dtype == getattr(torch, dtype)
+    want = _expected(vs.HeNormal(layout="torch"), "conv.weight", (8, 3, 3, 3), dtype)
+    got = conv.view(torch.int16).numpy().view(np.uint16) if dtype == "bfloat16" else conv.numpy()
+    np.testing.assert_array_equal(got, want.view(np.uint16) if dtype == "bfloat16" else want)
+    # the old behaviour stays available: float32 draws cast by torch
+    old = Net().to(getattr(torch, dtype))
+    init_module(old, RULES, SEED, gen_dtype="float32")
+    ref = Net()
+    init_module(ref, RULES, SEED)
+    assert torch.equal(old.conv.weight, ref.conv.weight.detach().to(getattr(torch, dtype)))
 
 
 def test_float64_generation() -> None:
@@ -169,13 +176,13 @@ def test_report_table() -> None:
     report = init_module(Net(), RULES, SEED)
     text = str(report)
     lines = text.splitlines()
-    assert lines[0].split() == ["name", "shape", "initializer", "fan_in", "fan_out", "std"]
+    assert lines[0].split() == ["name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule"]
     assert len(lines) == 1 + len(report)
     conv = next(r for r in report if r.name == "conv.weight")
     d = vs.HeNormal(layout="torch").describe((8, 3, 3, 3))
     assert (conv.fan_in, conv.fan_out, conv.std, conv.shape) == (27, 72, d.std, (8, 3, 3, 3))
     row = next(line for line in lines if line.startswith("conv.weight"))
-    assert "27" in row and "72" in row and f"{d.std:.6g}" in row and "HeNormal" in row
+    assert "27" in row and "72" in row and f"{d.std:.6g}" in row and "he_normal" in row and "torch" in row
 
 
 def test_shared_parameters_once_and_string_rules() -> None:
@@ -183,7 +190,7 @@ def test_shared_parameters_once_and_string_rules() -> None:
     net = nn.Sequential(lin, nn.ReLU(), lin)
     report = init_module(net, {"*.weight": "he_uniform", "*.bias": FanInBias()}, SEED)
     assert [r.name for r in report] == ["0.weight", "0.bias"]
-    np.testing.assert_array_equal(lin.weight.detach().numpy(), _expected(vs.HeUniform(), "0.weight", (4, 4)))
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), _expected(vs.HeUniform(layout="torch"), "0.weight", (4, 4)))
 
 
 @pytest.mark.parametrize(

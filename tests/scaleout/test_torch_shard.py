@@ -43,7 +43,8 @@ def test_two_gloo_ranks_gather_the_single_process_tensor(tmp_path: Path) -> None
     assert np.load(tmp_path / "offsets.npy").tolist() == [0, 7]
     full = vs.HeNormal(layout="torch", seed=vs.derive_stream(2024, "layer.weight"))((13, 6))
     np.testing.assert_array_equal(np.load(tmp_path / "fsdp.npy"), full)
-    full2 = vs.GlorotUniform(seed=vs.derive_stream(2024, "proj.weight"))((5, 11))
+    # a float64 DTensor gets the stream's float64 draw (each shard drawn in its own dtype)
+    full2 = vs.GlorotUniform(seed=vs.derive_stream(2024, "proj.weight"))((5, 11), "float64")
     np.testing.assert_array_equal(np.load(tmp_path / "dtensor.npy"), full2)
 
 
