@@ -1,6 +1,14 @@
 """PyTorch ``torch.nn.init`` on varscale's stream, filling tensors in place.
 
-Mirrors ``torch/nn/init.py`` of torch 2.13 (the code, not its docstrings):
+Mirrors ``torch/nn/init.py`` of torch 2.13 (the code, not its docstrings), the
+whole public module: ``calculate_gain``, ``uniform_``, ``normal_``,
+``trunc_normal_``, ``constant_``, ``ones_``, ``zeros_``, ``eye_``, ``dirac_``,
+``xavier_uniform_``, ``xavier_normal_``, ``kaiming_uniform_``,
+``kaiming_normal_``, ``orthogonal_``, ``sparse_`` and the deprecated aliases
+``uniform``, ``normal``, ``constant``, ``eye``, ``dirac``, ``xavier_uniform``,
+``xavier_normal``, ``kaiming_uniform``, ``kaiming_normal``, ``orthogonal``,
+``sparse`` (``FutureWarning("`nn.init.xavier_uniform` is now deprecated in
+favor of `nn.init.xavier_uniform_`.")``, then the new function).
 
 * ``calculate_gain(nonlinearity, param=None)``: torch's table, case-sensitive;
   ``leaky_relu`` with ``param=None`` uses slope 0.01; ``selu`` is 3/4; an
@@ -17,39 +25,66 @@ Mirrors ``torch/nn/init.py`` of torch 2.13 (the code, not its docstrings):
 * ``kaiming_uniform_`` / ``kaiming_normal_``: any zero dimension warns
   ``UserWarning("Initializing zero-element tensors is a no-op")`` and returns
   the tensor unchanged (checked *before* the fans, so ``(0,)`` warns rather
-  than raising); ``mode`` is lowercased and only ``fan_in``/``fan_out`` exist
-  (``ValueError("Mode fan_avg not supported, please use one of ['fan_in',
-  'fan_out']")``); the gain is ``calculate_gain(nonlinearity, a)``, so the
-  default ``a=0, 'leaky_relu'`` is sqrt(2); ``std = gain/sqrt(fan)``.
+  than raising); ``mode`` is lowercased and only ``fan_in``/``fan_out`` exist;
+  the gain is ``calculate_gain(nonlinearity, a)``, so the default ``a=0,
+  'leaky_relu'`` is sqrt(2); ``std = gain/sqrt(fan)``.
+* ``uniform_(tensor, a=0., b=1.)``: torch's ``RuntimeError`` for ``a > b`` and
+  for bounds outside the dtype (``±inf``, NaN); ``a == b`` fills ``a`` exactly.
+  ``normal_(tensor, mean=0., std=1.)``: ``RuntimeError`` for ``std < 0`` or
+  NaN; a non-finite ``mean`` or ``std`` fills what torch's ``mean + std·z``
+  gives (``std=inf``: ±inf; ``mean=nan``: NaN; ``mean=±inf``: ±inf).
 * ``trunc_normal_(tensor, mean=0., std=1., a=-2., b=2.)``: ``a`` and ``b`` are
   **absolute** values, not std units, so ``trunc_normal_(w, std=0.02)`` is in
-  effect untruncated. It warns ``"mean is more than 2 std from [a, b] in
+  effect untruncated. It follows torch's two branches: when the interval holds
+  more than 30 % of the normal (``p > 0.3``) the law is the truncated normal;
+  otherwise torch samples by rejection from ``U(a, b)`` and so does the law
+  here, including its limits: a NaN or infinite ``mean``/``std`` fills
+  ``U(a, b)`` (torch's acceptance test accepts every proposal), ``a == b``
+  fills ``a``. It warns ``"mean is more than 2 std from [a, b] in
   nn.init.trunc_normal_. The distribution of values may be incorrect."`` as
-  torch does, raises ``ZeroDivisionError`` for ``std=0`` and ``RuntimeError``
-  when ``a > b``; a negative ``std`` samples with ``|std|`` (what torch's
-  rejection sampler does); ``a == b`` fills the constant ``a``; meta tensors
-  are left alone. varscale samples the truncated normal exactly (inverse CDF
-  on ``[a, b]``), torch 2.13 by rejection: same distribution.
-* ``uniform_(tensor, a=0., b=1.)`` and ``normal_(tensor, mean=0., std=1.)``,
-  with torch's ``RuntimeError`` for ``a > b`` and ``std < 0``.
-* The deprecated aliases ``uniform``, ``normal``, ``xavier_uniform``,
-  ``xavier_normal``, ``kaiming_uniform`` and ``kaiming_normal`` warn torch's
-  ``FutureWarning("`nn.init.xavier_uniform` is now deprecated in favor of
-  `nn.init.xavier_uniform_`.")`` and call the new function.
+  torch does, raises ``ZeroDivisionError`` for ``std=0`` and, in each branch,
+  the error torch's own ops raise (``uniform_``'s ``RuntimeError`` for
+  ``a > b`` or NaN bounds, ``"gt_cpu"``/``"lt_cpu"`` for complex tensors…). A
+  negative ``std`` samples with ``|std|``; meta tensors are left alone.
+  varscale samples the truncated normal exactly (inverse CDF on ``[a, b]``),
+  torch 2.13 by rejection: same distribution.
+* ``constant_``, ``ones_``, ``zeros_``, ``eye_`` and ``dirac_`` are exact and
+  draw nothing: on a torch tensor they run torch's own ops
+  (``fill_``, ``zero_``, ``torch.eye(out=)``, indexing); on a NumPy array
+  they run the same ops on a torch view of the array when torch is imported,
+  else NumPy code with torch's errors.
+* ``orthogonal_(tensor, gain=1)``: torch's algorithm on a Gaussian matrix drawn
+  from varscale's stream (bit-reproducible): flatten to ``rows × cols``,
+  transpose if ``rows < cols``, Householder QR (LAPACK through NumPy, in
+  float64), ``q *= sign(diag(r))``, transpose back, times ``gain``. The QR
+  step is deterministic for a given LAPACK/BLAS build; its last ulps may
+  differ across builds.
+* ``sparse_(tensor, sparsity, std=0.01)``: ``N(0, std²)`` from the stream,
+  then in each column the first ``ceil(sparsity·rows)`` rows of a random
+  permutation are zeroed; the permutation of column ``j`` is the stable
+  ``argsort`` of column ``j`` of a ``rows × cols`` matrix of stream uniforms
+  (a second stream id), so it is bit-reproducible too.
 * Dtypes: float16, bfloat16, float32, float64, complex64 and complex128.
   Complex tensors follow torch: ``uniform_(a, b)`` draws the real and
   imaginary parts each from ``U(a, b)`` (so ``xavier_uniform_`` /
   ``kaiming_uniform_`` on a complex tensor give E|z|² = 2·bound²/3, twice the
   intended variance, exactly as torch), ``normal_(mean, std)`` draws each part
-  from ``N(mean, std²/2)``; ``trunc_normal_`` rejects complex tensors. Integer
-  and bool tensors raise torch's own ``NotImplementedError`` (for example
-  ``'"check_uniform_bounds" not implemented for \\'Int\\''``).
+  from ``N(mean, std²/2)``; ``trunc_normal_`` and ``orthogonal_`` reject
+  complex tensors. Integer and bool tensors raise torch's own
+  ``NotImplementedError`` (for example ``'"check_uniform_bounds" not
+  implemented for \\'Int\\''``), except where torch does not: ``normal_`` (and
+  so ``xavier_normal_``, ``kaiming_normal_``, ``sparse_``) on a zero-element
+  integer tensor is a no-op, and ``uniform_`` on a zero-element complex tensor
+  checks nothing.
 
 Every function fills ``tensor`` in place and returns it. ``tensor`` may be a
 ``torch.Tensor`` (any device, any strides; the values are generated on the
 CPU with varscale in the tensor's dtype and copied in with
 ``tensor.copy_(torch.from_numpy(...))`` under ``torch.no_grad()``) or a
-writable NumPy array (torch is then not needed).
+writable NumPy array (torch is then not needed). Errors are checked by torch
+itself on a zero- or one-element scratch tensor of the same dtype (so their
+types and texts are torch's), or, for NumPy arrays while torch is not
+imported, by the same rules here with torch's texts.
 
 **Seeds.** Values come from varscale's stream, keyed by a 64-bit seed drawn
 from a torch generator: ``generator=`` if given, else torch's default
@@ -77,6 +112,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import warnings
@@ -87,19 +123,38 @@ import ml_dtypes
 import numpy as np
 
 from ...._dtypes import BFLOAT16
+from ...._errors import InvalidArgumentError
 from ...._generate import draw
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, fresh_stream, resolve_seed
 
 __all__ = [
     "calculate_gain",
+    "constant",
+    "constant_",
+    "dirac",
+    "dirac_",
+    "eye",
+    "eye_",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
+    "ones_",
+    "orthogonal",
+    "orthogonal_",
+    "sparse",
+    "sparse_",
     "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
+    "zeros_",
 ]
 
 _REAL = {"float16", "bfloat16", "float32", "float64"}
@@ -114,9 +169,32 @@ _TORCH_NAMES = {  # numpy dtype name → torch's ScalarType name, for messages w
     "uint16": "UInt16",
     "uint32": "UInt32",
     "uint64": "UInt64",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+#: C++ type names in torch's "value cannot be converted to type … without overflow" (``fill_``).
+_FILL_CTYPES = {
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "float32": "float",
+    "float64": "double",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+    "uint16": "uint16_t",
+    "uint32": "uint32_t",
+    "uint64": "uint64_t",
 }
 #: Stream id offset of the imaginary parts of complex tensors (real parts use the call's stream).
 _IMAG_ID = derive_stream(0, "varscale.compat.torch:imag").stream
+#: Stream id offset of ``sparse_``'s permutation keys.
+_SPARSE_ID = derive_stream(0, "varscale.compat.torch:sparse").stream
 
 
 def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
@@ -198,6 +276,10 @@ def _dtype_name(tensor: Any) -> str:
     return "bfloat16" if dt == BFLOAT16 else dt.name
 
 
+def _np_dtype(name: str) -> np.dtype[Any]:
+    return np.dtype(BFLOAT16) if name == "bfloat16" else np.dtype(name)
+
+
 def _torch_dtype(tensor: Any) -> Any:
     """The torch dtype of ``tensor``; None for NumPy arrays while torch is not imported."""
     if _is_torch(tensor):
@@ -214,47 +296,96 @@ def _torch_dtype(tensor: Any) -> Any:
         return None
 
 
-def _probe(tensor: Any, op: str, *args: float) -> None:
-    """Raise what torch raises for ``op`` on a tensor of this dtype with these arguments.
+def _torch_name(name: str) -> str:
+    return _TORCH_NAMES.get(name, name)
 
-    The op runs on a one-element scratch tensor with a private generator, so
-    neither ``tensor`` nor any generator state is touched. For NumPy arrays
-    while torch is not imported, the same checks are made here with torch's
-    messages (filling an array with ``seed=`` never imports torch).
+
+def _need_floating(name: str, kernel: str) -> None:
+    """torch's dtype dispatch of a random kernel: floating and complex types only."""
+    if name not in _REAL and name not in _COMPLEX:
+        raise NotImplementedError(f'"{kernel}" not implemented for {_torch_name(name)!r}')
+
+
+def _probe(tensor: Any, op: str, a: float, b: float, *, empty: bool) -> None:
+    """Raise what torch's ``Tensor.uniform_(a, b)`` / ``Tensor.normal_(a, b)`` raises here.
+
+    The op runs on a scratch tensor of the same dtype with as many elements
+    as ``tensor`` has, capped at one (torch skips some checks on empty
+    tensors), and a private generator, so neither ``tensor`` nor any
+    generator state is touched. For NumPy arrays while torch is not imported,
+    the same checks are made here with torch's messages (filling an array
+    with ``seed=`` never imports torch).
     """
     tdt = _torch_dtype(tensor)
     if tdt is not None:
         import torch
 
-        scratch = torch.empty(1, dtype=tdt)
+        scratch = torch.empty(0 if empty else 1, dtype=tdt)
         gen = torch.Generator().manual_seed(0)
         if op == "uniform":
-            scratch.uniform_(args[0], args[1], generator=gen)
-        elif op == "normal":
-            scratch.normal_(args[0], args[1], generator=gen)
+            scratch.uniform_(a, b, generator=gen)
         else:
-            torch.nn.init.trunc_normal_(scratch, generator=gen)
+            scratch.normal_(a, b, generator=gen)
         return
     name = _dtype_name(tensor)
-    kernel = {"uniform": "check_uniform_bounds", "normal": "normal_kernel_cpu", "trunc": "normal_kernel_cpu"}[op]
-    if name not in _REAL and name not in _COMPLEX:
-        raise NotImplementedError(f'"{kernel}" not implemented for {_TORCH_NAMES.get(name, name)!r}')
-    if op == "trunc" and name in _COMPLEX:
-        label = "ComplexFloat" if name == "complex64" else "ComplexDouble"
-        raise NotImplementedError(f'"lt_cpu" not implemented for {label!r}')
-    if op == "uniform":
-        a, b = args
-        real = _COMPLEX.get(name, name)
-        cname = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}[real]
-        finfo = ml_dtypes.finfo(BFLOAT16) if real == "bfloat16" else np.finfo(np.dtype(real))
-        top = float(finfo.max)
-        for label, v in (("from", a), ("to", b)):
-            if not -top <= v <= top:
-                raise RuntimeError(f"{label} is out of bounds for {cname}")
-        if a > b:
-            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-    elif op == "normal" and args[1] < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {args[1]:g}")
+    if op == "normal":
+        if not b >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {b:g}")
+        if not empty:
+            _need_floating(name, "normal_kernel_cpu")
+        return
+    if name in _COMPLEX and empty:  # torch views a complex tensor as real and returns early when empty
+        return
+    _need_floating(name, "check_uniform_bounds")
+    real = _COMPLEX.get(name, name)
+    cname = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}[real]
+    finfo = ml_dtypes.finfo(BFLOAT16) if real == "bfloat16" else np.finfo(np.dtype(real))
+    top = float(finfo.max)
+    for label, v in (("from", a), ("to", b)):
+        if not -top <= v <= top:
+            raise RuntimeError(f"{label} is out of bounds for {cname}")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+
+
+def _probe_new_tensor(name: str, v: float) -> None:
+    """torch's ``tensor.new_tensor(v).item()`` for integer dtypes (NumPy arrays without torch)."""
+    if name == "uint64":
+        raise TypeError("an integer is required")
+    if name.startswith(("int", "uint")):
+        info = np.iinfo(np.dtype(name))
+        if not (math.isfinite(v) and info.min <= v <= info.max):
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _probe_trunc(tensor: Any, mean: float, std: float, a: float, b: float, *, wide: bool, empty: bool) -> None:
+    """Raise what torch's ``trunc_normal_`` raises in its ``p > 0.3`` (``wide``) or rejection branch."""
+    tdt = _torch_dtype(tensor)
+    if tdt is not None:
+        import torch
+
+        scratch = torch.empty(0 if empty else 1, dtype=tdt)
+        gen = torch.Generator().manual_seed(0)
+        if wide:
+            lo = scratch.new_tensor(a, device="cpu").item()
+            hi = scratch.new_tensor(b, device="cpu").item()
+            scratch.normal_(mean, std, generator=gen)
+            _ = (scratch < lo) | (scratch > hi)
+        else:
+            scratch.uniform_(a, b, generator=gen)
+            _ = torch.empty_like(scratch).uniform_(generator=gen).log_().gt(scratch)
+        return
+    name = _dtype_name(tensor)
+    if wide:
+        _probe_new_tensor(name, a)
+        _probe_new_tensor(name, b)
+        _probe(tensor, "normal", mean, std, empty=empty)
+        if name in _COMPLEX:
+            raise NotImplementedError(f'"lt_cpu" not implemented for {_torch_name(name)!r}')
+    else:
+        _probe(tensor, "uniform", a, b, empty=empty)
+        if name in _COMPLEX:
+            raise NotImplementedError(f'"gt_cpu" not implemented for {_torch_name(name)!r}')
 
 
 def _stream(tensor: Any, generator: Any, seed: Any) -> Stream:
@@ -276,6 +407,10 @@ def _stream(tensor: Any, generator: Any, seed: Any) -> Stream:
     return Stream(int(words[0]) | (int(words[1]) << 32), 0)
 
 
+def _imag_stream(stream: Stream) -> Stream:
+    return Stream(stream.seed, stream.stream ^ _IMAG_ID)
+
+
 def _generate(tensor: Any, sampler: Sampler, stream: Stream, complex_sampler: Sampler | None) -> np.ndarray:
     shape = _shape(tensor)
     name = _dtype_name(tensor)
@@ -283,12 +418,62 @@ def _generate(tensor: Any, sampler: Sampler, stream: Stream, complex_sampler: Sa
         real = _COMPLEX[name]
         csampler = complex_sampler if complex_sampler is not None else sampler
         re = draw(shape, real, csampler, stream)
-        im = draw(shape, real, csampler, Stream(stream.seed, stream.stream ^ _IMAG_ID))
+        im = draw(shape, real, csampler, _imag_stream(stream))
         out = np.empty(shape, dtype=name)
         out.real = re
         out.imag = im
         return out
     return draw(shape, name, sampler, stream)
+
+
+def _constant_values(tensor: Any, value: float) -> np.ndarray:
+    """``value`` in every element (both parts of a complex tensor, as torch's ``uniform_(a, a)``)."""
+    name = _dtype_name(tensor)
+    fill: complex | float = complex(value, value) if name in _COMPLEX else value
+    return np.full(_shape(tensor), fill, dtype=_np_dtype(name))
+
+
+def _uniform_law(tensor: Any, a: float, b: float) -> Callable[[Stream], np.ndarray]:
+    sampler = uniform_sampler(a, b)
+    if a == b:  # torch fills ``from`` exactly (the sign of a zero included)
+        return lambda s: _constant_values(tensor, a)
+    return lambda s: _generate(tensor, sampler, s, None)
+
+
+def _affine_normal(tensor: Any, mean: float, std: float, stream: Stream) -> np.ndarray:
+    """``mean + std·z`` with ``z ~ N(0, 1)`` in float64, rounded to the dtype: torch's arithmetic.
+
+    Used for a non-finite ``mean`` or ``std``, where torch's result is what
+    that formula gives: ``std=inf`` → ±inf, ``mean=nan`` → NaN,
+    ``mean=±inf`` → ±inf, ``mean=inf, std=inf`` → inf or NaN.
+    """
+    shape = _shape(tensor)
+    name = _dtype_name(tensor)
+    unit = normal_sampler(0.0, 1.0)
+    with np.errstate(all="ignore"):
+        if name in _COMPLEX:
+            part = std / math.sqrt(2.0)
+            out = np.empty(shape, dtype=name)
+            out.real = mean + part * draw(shape, "float64", unit, stream)
+            out.imag = mean + part * draw(shape, "float64", unit, _imag_stream(stream))
+            return out
+        values = np.asarray(mean + std * draw(shape, "float64", unit, stream))
+        return values.astype(_np_dtype(name))
+
+
+def _normal_law(tensor: Any, mean: float, std: float) -> Callable[[Stream], np.ndarray]:
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        return lambda s: _affine_normal(tensor, mean, std, s)
+    sampler = normal_sampler(mean, std)
+    if _dtype_name(tensor) in _COMPLEX:  # torch: each part N(mean, std²/2)
+        part = normal_sampler(mean, std / math.sqrt(2.0))
+        return lambda s: _generate(tensor, sampler, s, part)
+    return lambda s: _generate(tensor, sampler, s, None)
+
+
+def _check_writable(tensor: Any) -> None:
+    if isinstance(tensor, np.ndarray) and not tensor.flags.writeable:
+        raise ValueError("assignment destination is read-only")
 
 
 def _write(tensor: Any, values: np.ndarray) -> Any:
@@ -302,8 +487,7 @@ def _write(tensor: Any, values: np.ndarray) -> Any:
         with torch.no_grad():
             tensor.copy_(src)
         return tensor
-    if not tensor.flags.writeable:
-        raise ValueError("assignment destination is read-only")
+    _check_writable(tensor)
     tensor[...] = values
     return tensor
 
@@ -314,33 +498,41 @@ def _is_meta(tensor: Any) -> bool:
 
 def _fill(
     tensor: Any,
-    sampler: Sampler,
+    prepare: Callable[[], Callable[[Stream], np.ndarray]],
     generator: Any,
     seed: Any,
-    complex_sampler: Sampler | None = None,
 ) -> Any:
+    """Fill ``tensor`` with ``prepare()(stream)``; empty and meta tensors draw nothing.
+
+    ``prepare`` builds the samplers and runs before the generator is touched,
+    so a call that fails (a sampler that refuses its parameters) consumes no
+    generator state. For an empty or meta tensor it still runs (its
+    parameters are those a full tensor would get), but it cannot fail there:
+    torch draws nothing from such a tensor and so refuses no parameters.
+    """
     if _is_meta(tensor) or math.prod(_shape(tensor)) == 0:
         resolve_seed(seed)
+        with contextlib.suppress(InvalidArgumentError):
+            prepare()
         return tensor
+    _check_writable(tensor)
+    make = prepare()
     stream = _stream(tensor, generator, seed)
-    return _write(tensor, _generate(tensor, sampler, stream, complex_sampler))
+    return _write(tensor, make(stream))
 
 
 def _uniform(tensor: Any, a: float, b: float, generator: Any, seed: Any) -> Any:
     a, b = float(a), float(b)
-    _shape(tensor)
-    _probe(tensor, "uniform", a, b)
-    return _fill(tensor, uniform_sampler(a, b), generator, seed)
+    empty = math.prod(_shape(tensor)) == 0
+    _probe(tensor, "uniform", a, b, empty=empty)
+    return _fill(tensor, lambda: _uniform_law(tensor, a, b), generator, seed)
 
 
 def _normal(tensor: Any, mean: float, std: float, generator: Any, seed: Any) -> Any:
     mean, std = float(mean), float(std)
-    _shape(tensor)
-    _probe(tensor, "normal", mean, std)
-    sampler = normal_sampler(mean, std)
-    if _dtype_name(tensor) in _COMPLEX:  # torch: each part N(mean, std²/2)
-        return _fill(tensor, sampler, generator, seed, normal_sampler(mean, std / math.sqrt(2.0)))
-    return _fill(tensor, sampler, generator, seed)
+    empty = math.prod(_shape(tensor)) == 0
+    _probe(tensor, "normal", mean, std, empty=empty)
+    return _fill(tensor, lambda: _normal_law(tensor, mean, std), generator, seed)
 
 
 def uniform_(
@@ -351,7 +543,7 @@ def uniform_(
     Args:
         tensor: a ``torch.Tensor`` or a writable NumPy array, filled in place.
         a: lower bound.
-        b: upper bound.
+        b: upper bound (``a == b`` fills ``a``).
         generator: the torch generator that seeds the draw (default: torch's
             default generator).
         seed: varscale extension (keyword only): an int seed or ``Stream``
@@ -359,6 +551,11 @@ def uniform_(
 
     Returns:
         ``tensor``.
+
+    Raises:
+        RuntimeError: ``a > b`` or a bound outside the dtype's finite range
+            (torch's messages).
+        NotImplementedError: integer or bool tensors (torch's message).
 
     Example:
         >>> import numpy as np
@@ -375,10 +572,13 @@ def normal_(
 ) -> Any:
     """Fill ``tensor`` with ``N(mean, std²)``, as ``torch.nn.init.normal_``.
 
+    A non-finite ``mean`` or ``std`` fills what torch's ``mean + std·z``
+    gives: ±inf for ``std=inf``, NaN for ``mean=nan``.
+
     Args:
         tensor: a ``torch.Tensor`` or a writable NumPy array, filled in place.
         mean: the mean.
-        std: the standard deviation (``RuntimeError`` if negative, as torch).
+        std: the standard deviation (``RuntimeError`` if negative or NaN, as torch).
         generator: the torch generator that seeds the draw.
         seed: varscale extension (keyword only), replaces the generator.
 
@@ -390,8 +590,32 @@ def normal_(
         >>> from varscale.compat.torch.nn.init import normal_
         >>> normal_(np.empty((2, 2), np.float32), std=0.02, seed=3).dtype
         dtype('float32')
+        >>> normal_(np.empty(3), mean=float("nan"), seed=3)
+        array([nan, nan, nan])
     """
     return _normal(tensor, mean, std, generator, seed)
+
+
+#: Half-width, in std units, below which a truncated normal is U(a, b) to float64 precision:
+#: the density varies by less than exp(2**-53) over the interval.
+_NARROW = 2.0**-27
+
+
+def _trunc_rejection_law(
+    tensor: Any, mean: float, std: float, a: float, b: float, log_peak: float
+) -> Callable[[Stream], np.ndarray]:
+    """The law torch's rejection branch (``p <= 0.3``) samples: proposals ``U(a, b)``."""
+    if a == b or not (math.isfinite(mean) and math.isfinite(std) and math.isfinite(log_peak)):
+        # torch compares log(u) with a NaN (or, for an infinite std, with 0): every proposal is accepted
+        return _uniform_law(tensor, a, b)
+    s_abs = abs(std)
+    try:
+        sampler = normal_sampler(mean, s_abs, a, b)
+    except InvalidArgumentError:
+        if max(abs(a - mean), abs(b - mean)) / s_abs <= _NARROW:
+            return _uniform_law(tensor, a, b)
+        raise
+    return lambda s: _generate(tensor, sampler, s, None)
 
 
 def trunc_normal_(
@@ -409,7 +633,8 @@ def trunc_normal_(
     As ``torch.nn.init.trunc_normal_`` (torch 2.13): ``a`` and ``b`` are values,
     not multiples of ``std``. A Keras-style ±2σ truncated normal with realized
     std ``s`` is ``trunc_normal_(w, std=s/0.8796256610342398, a=-2*s/0.8796…,
-    b=2*s/0.8796…)``.
+    b=2*s/0.8796…)``. Where torch's rejection sampler degenerates (a NaN or
+    infinite ``mean``/``std``) the values are ``U(a, b)``, as torch's.
 
     Args:
         tensor: a ``torch.Tensor`` or a writable NumPy array, filled in place.
@@ -425,8 +650,11 @@ def trunc_normal_(
 
     Raises:
         ZeroDivisionError: ``std == 0`` (as torch).
-        RuntimeError: ``a > b`` (torch's ``uniform_`` message).
+        RuntimeError: ``a > b`` or NaN bounds (torch's ``uniform_`` messages).
         NotImplementedError: complex or integer tensors (torch's message).
+        InvalidArgumentError: an interval so far in the tail that it holds
+            less than 1e-200 of the normal (torch samples it; varscale's
+            exact sampler does not).
 
     Example:
         >>> import numpy as np
@@ -436,8 +664,9 @@ def trunc_normal_(
         True
     """
     mean, std, a, b = float(mean), float(std), float(a), float(b)
-    _shape(tensor)
+    shape = _shape(tensor)
     if _is_meta(tensor):
+        resolve_seed(seed)
         return tensor
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn(
@@ -450,12 +679,254 @@ def trunc_normal_(
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)  # ZeroDivisionError for std == 0
-    _probe(tensor, "trunc")
-    if p <= 0.3:
-        _probe(tensor, "uniform", a, b)  # torch's proposal: RuntimeError when a > b
-    if a == b:
-        return _fill(tensor, uniform_sampler(a, a), generator, seed)
-    return _fill(tensor, normal_sampler(mean, abs(std), a, b), generator, seed)
+    empty = math.prod(shape) == 0
+    if p > 0.3:
+        _probe_trunc(tensor, mean, std, a, b, wide=True, empty=empty)
+
+        def prepare() -> Callable[[Stream], np.ndarray]:
+            sampler = normal_sampler(mean, std, a, b)
+            return lambda s: _generate(tensor, sampler, s, None)
+
+        return _fill(tensor, prepare, generator, seed)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2  # OverflowError, as torch, when the square overflows
+    _probe_trunc(tensor, mean, std, a, b, wide=False, empty=empty)
+    return _fill(tensor, lambda: _trunc_rejection_law(tensor, mean, std, a, b, log_peak), generator, seed)
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def _torch_view(array: np.ndarray) -> Any:
+    """A torch tensor sharing ``array``'s memory, or None (torch not imported, dtype or strides torch lacks)."""
+    if "torch" not in sys.modules:
+        return None
+    import torch
+
+    try:
+        if array.dtype == BFLOAT16:
+            return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+        return torch.from_numpy(array)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _as_tensor(tensor: Any) -> tuple[Any, bool]:
+    """(the object to run torch's code on, whether it is a torch tensor) for the exact fills."""
+    _shape(tensor)
+    if _is_torch(tensor):
+        return tensor, True
+    _check_writable(tensor)
+    view = _torch_view(tensor)
+    return (view, True) if view is not None else (tensor, False)
+
+
+def _fill_value(array: np.ndarray, val: Any) -> Any:
+    """``val`` converted to ``array``'s dtype with torch's ``fill_`` rules (used without torch)."""
+    name = _dtype_name(array)
+    if isinstance(val, np.generic):
+        val = val.item()
+    if isinstance(val, bool):
+        val = int(val)
+    if not isinstance(val, (int, float, complex)):
+        raise TypeError(
+            f"fill_() received an invalid combination of arguments - got ({type(val).__name__}), "
+            f"but expected one of: (Tensor value), (Number value)"
+        )
+    if isinstance(val, int) and not -(2**63) <= val < 2**64:
+        raise OverflowError("int too big to convert")
+    if name == "bool":
+        return bool(val)
+    overflow = RuntimeError(f"value cannot be converted to type {_FILL_CTYPES.get(name, name)} without overflow")
+    if name in _COMPLEX:
+        z = complex(val)
+        top = float(np.finfo(np.dtype(_COMPLEX[name])).max)
+        for part in (z.real, z.imag):
+            if math.isfinite(part) and abs(part) > top:
+                raise overflow
+        return z
+    if isinstance(val, complex):
+        if val.imag != 0:
+            raise overflow
+        val = val.real
+    if name in _REAL:
+        top = float(ml_dtypes.finfo(BFLOAT16).max if name == "bfloat16" else np.finfo(np.dtype(name)).max)
+        if math.isfinite(val) and abs(val) > top:
+            raise overflow
+        return float(val)
+    info = np.iinfo(np.dtype(name))
+    if isinstance(val, float):
+        if not (math.isfinite(val) and info.min <= val <= info.max):
+            raise overflow
+        return int(val)  # C++ truncation toward zero
+    if not info.min <= val <= info.max:
+        raise overflow
+    return val
+
+
+def constant_(tensor: Any, val: float) -> Any:
+    """Fill ``tensor`` with ``val``, exactly as ``torch.nn.init.constant_`` (``fill_``).
+
+    Args:
+        tensor: a ``torch.Tensor`` or a writable NumPy array, any dtype.
+        val: the value (converted as torch's ``fill_`` converts it: truncated
+            for integer tensors, ``RuntimeError`` when it overflows the dtype).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import constant_
+        >>> constant_(np.empty(3, np.int64), 2.7)
+        array([2, 2, 2])
+    """
+    target, is_torch = _as_tensor(tensor)
+    if is_torch:
+        import torch
+
+        with torch.no_grad():
+            target.fill_(val)
+        return tensor
+    tensor[...] = _fill_value(tensor, val)
+    return tensor
+
+
+def ones_(tensor: Any) -> Any:
+    """Fill ``tensor`` with 1, as ``torch.nn.init.ones_``.
+
+    Args:
+        tensor: a ``torch.Tensor`` or a writable NumPy array, any dtype.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import ones_
+        >>> ones_(np.empty((2, 2), np.float32))
+        array([[1., 1.],
+               [1., 1.]], dtype=float32)
+    """
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: Any) -> Any:
+    """Fill ``tensor`` with 0, as ``torch.nn.init.zeros_`` (``zero_``).
+
+    Args:
+        tensor: a ``torch.Tensor`` or a writable NumPy array, any dtype.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import zeros_
+        >>> zeros_(np.ones(3, np.int32))
+        array([0, 0, 0], dtype=int32)
+    """
+    target, is_torch = _as_tensor(tensor)
+    if is_torch:
+        import torch
+
+        with torch.no_grad():
+            target.zero_()
+        return tensor
+    tensor[...] = 0
+    return tensor
+
+
+def eye_(tensor: Any) -> Any:
+    """Fill a 2-D ``tensor`` with the identity matrix, as ``torch.nn.init.eye_``.
+
+    Args:
+        tensor: a 2-D ``torch.Tensor`` or writable NumPy array, any dtype.
+
+    Returns:
+        ``tensor``.
+
+    Raises:
+        ValueError: ``"Only tensors with 2 dimensions are supported"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import eye_
+        >>> eye_(np.empty((2, 3)))
+        array([[1., 0., 0.],
+               [0., 1., 0.]])
+    """
+    if len(_shape(tensor)) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    target, is_torch = _as_tensor(tensor)
+    if is_torch:
+        import torch
+
+        with torch.no_grad():
+            torch.eye(*target.shape, out=target, requires_grad=target.requires_grad)
+        return tensor
+    tensor[...] = 0
+    k = min(tensor.shape)
+    tensor[np.arange(k), np.arange(k)] = 1
+    return tensor
+
+
+def dirac_(tensor: Any, groups: int = 1) -> Any:
+    """Fill a 3-, 4- or 5-D ``tensor`` with the Dirac delta, as ``torch.nn.init.dirac_``.
+
+    Each group of output channels preserves the identity of as many input
+    channels as it can: ``w[g·out_per_group + d, d, k//2, ...] = 1``.
+
+    Args:
+        tensor: a ``(out, in, *kernel)`` ``torch.Tensor`` or writable NumPy array.
+        groups: number of groups of the convolution (``out`` must divide by it).
+
+    Returns:
+        ``tensor``.
+
+    Raises:
+        ValueError: wrong rank (``"Only tensors with 3, 4, or 5 dimensions are
+            supported"``) or ``"dim 0 must be divisible by groups"``.
+        ZeroDivisionError: ``groups == 0`` (as torch).
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import dirac_
+        >>> dirac_(np.empty((2, 2, 3)))
+        array([[[0., 1., 0.],
+                [0., 0., 0.]],
+        <BLANKLINE>
+               [[0., 0., 0.],
+                [0., 1., 0.]]])
+    """
+    sizes = _shape(tensor)
+    dimensions = len(sizes)
+    if dimensions not in [3, 4, 5]:
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    if _is_meta(tensor):
+        return tensor
+    target, is_torch = _as_tensor(tensor)
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    centre = tuple(s // 2 for s in sizes[2:])
+
+    def fill() -> None:
+        target[...] = 0
+        for g in range(groups):
+            for d in range(min_dim):
+                index = (g * out_chans_per_grp + d, d, *centre)
+                target[index] = 1
+
+    if is_torch:
+        import torch
+
+        with torch.no_grad():
+            fill()
+    else:
+        fill()
+    return tensor
 
 
 # --------------------------------------------------------------------------- fans
@@ -621,6 +1092,144 @@ def kaiming_normal_(
     return _normal(tensor, 0.0, std, generator, seed)
 
 
+def _probe_orthogonal(tensor: Any) -> None:
+    """Raise what torch's ``orthogonal_`` raises for this dtype (int/bool, float16/bfloat16, complex)."""
+    tdt = _torch_dtype(tensor)
+    if tdt is not None:
+        import torch
+
+        torch.nn.init.orthogonal_(torch.empty(1, 1, dtype=tdt), generator=torch.Generator().manual_seed(0))
+        return
+    name = _dtype_name(tensor)
+    _need_floating(name, "normal_kernel_cpu")
+    if name in ("float16", "bfloat16"):
+        raise NotImplementedError(f'"geqrf_cpu" not implemented for {_torch_name(name)!r}')
+    if name in _COMPLEX:
+        raise NotImplementedError(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead."
+        )
+
+
+def _orthogonal_values(shape: tuple[int, ...], name: str, gain: float, stream: Stream) -> np.ndarray:
+    rows = shape[0]
+    cols = math.prod(shape) // rows
+    flattened = draw((rows, cols), name, normal_sampler(0.0, 1.0), stream).astype(np.float64)
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    # Make Q uniform according to https://arxiv.org/pdf/math-ph/0609050.pdf (as torch)
+    q = q * np.sign(np.diagonal(r))
+    if rows < cols:
+        q = q.T
+    with np.errstate(all="ignore"):
+        out: np.ndarray = (q * gain).reshape(shape).astype(_np_dtype(name))
+    return out
+
+
+def orthogonal_(tensor: Any, gain: float = 1, generator: Any = None, *, seed: Any = None) -> Any:
+    """Fill ``tensor`` with a (semi-)orthogonal matrix, as ``torch.nn.init.orthogonal_``.
+
+    torch's algorithm on varscale's stream: a ``rows × cols`` standard normal
+    matrix (``rows = size(0)``, the trailing dimensions flattened) drawn from
+    the stream in the tensor's dtype, transposed if ``rows < cols``, QR
+    factorized (LAPACK Householder QR through NumPy, in float64), ``q`` times
+    the signs of ``diag(r)``, transposed back and scaled by ``gain``. The
+    Gaussian matrix is bit-reproducible; the QR step is deterministic for a
+    given LAPACK/BLAS build and may differ in the last ulps across builds.
+
+    Args:
+        tensor: a ``torch.Tensor`` or a writable NumPy array with at least 2
+            dimensions (float32 or float64: torch has no QR for float16,
+            bfloat16, and no ``sign`` for complex).
+        gain: scaling factor.
+        generator: the torch generator that seeds the draw.
+        seed: varscale extension (keyword only), replaces the generator.
+
+    Returns:
+        ``tensor``, filled in place (unchanged if it has no elements).
+
+    Raises:
+        ValueError: ``"Only tensors with 2 or more dimensions are supported"``.
+        NotImplementedError: integer, bool, float16, bfloat16 or complex tensors
+            (torch's messages).
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import orthogonal_
+        >>> w = orthogonal_(np.empty((3, 5)), seed=0)
+        >>> bool(np.allclose(w @ w.T, np.eye(3)))
+        True
+    """
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if math.prod(shape) == 0 or _is_meta(tensor):
+        resolve_seed(seed)
+        return tensor
+    _probe_orthogonal(tensor)
+    name = _dtype_name(tensor)
+    factor = float(gain)
+    return _fill(tensor, lambda: lambda s: _orthogonal_values(shape, name, factor, s), generator, seed)
+
+
+def sparse_(tensor: Any, sparsity: float, std: float = 0.01, generator: Any = None, *, seed: Any = None) -> Any:
+    """Fill a 2-D ``tensor`` as a sparse matrix, as ``torch.nn.init.sparse_``.
+
+    The elements are ``N(0, std²)``; then, in each column, the rows given by
+    the first ``ceil(sparsity·rows)`` entries of a random permutation are
+    zeroed (Python slicing, as torch: a negative count keeps that many rows).
+    Everything comes from varscale's stream: the normal values from the
+    call's stream, the permutation of column ``j`` as the stable ``argsort``
+    of column ``j`` of a ``rows × cols`` matrix of uniforms drawn from a
+    second stream id. (torch draws the permutations from its *default*
+    generator even when ``generator=`` is given.)
+
+    Args:
+        tensor: a 2-D ``torch.Tensor`` or writable NumPy array.
+        sparsity: the fraction of elements of each column set to zero.
+        std: the standard deviation of the non-zero values.
+        generator: the torch generator that seeds the draw.
+        seed: varscale extension (keyword only), replaces the generator.
+
+    Returns:
+        ``tensor``.
+
+    Raises:
+        ValueError: ``"Only tensors with 2 dimensions are supported"``, or a
+            NaN ``sparsity`` (from ``math.ceil``, as torch).
+        RuntimeError: ``std < 0`` (torch's ``normal_`` message).
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.torch.nn.init import sparse_
+        >>> w = sparse_(np.empty((10, 4)), sparsity=0.3, seed=0)
+        >>> [int((w[:, j] == 0).sum()) for j in range(4)]
+        [3, 3, 3, 3]
+    """
+    shape = _shape(tensor)
+    if len(shape) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if _is_meta(tensor):
+        resolve_seed(seed)
+        return tensor
+    rows, cols = shape
+    num_zeros = math.ceil(sparsity * rows)
+    std = float(std)
+    _probe(tensor, "normal", 0.0, std, empty=rows * cols == 0)
+
+    def prepare() -> Callable[[Stream], np.ndarray]:
+        normal_values = _normal_law(tensor, 0.0, std)
+        return lambda stream: make(normal_values(stream), stream)
+
+    def make(values: np.ndarray, stream: Stream) -> np.ndarray:
+        keys = draw((rows, cols), "float64", uniform_sampler(0.0, 1.0), Stream(stream.seed, stream.stream ^ _SPARSE_ID))
+        zero_rows = np.argsort(keys, axis=0, kind="stable")[:num_zeros]
+        values[zero_rows, np.arange(cols)] = 0
+        return values
+
+    return _fill(tensor, prepare, generator, seed)
+
+
 def _make_deprecate(meth: Callable[..., Any]) -> Callable[..., Any]:
     """torch's deprecated non-underscore alias: warns a ``FutureWarning`` and calls ``meth``."""
     new_name = meth.__name__
@@ -641,7 +1250,12 @@ def _make_deprecate(meth: Callable[..., Any]) -> Callable[..., Any]:
 
 uniform = _make_deprecate(uniform_)
 normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
 xavier_uniform = _make_deprecate(xavier_uniform_)
 xavier_normal = _make_deprecate(xavier_normal_)
 kaiming_uniform = _make_deprecate(kaiming_uniform_)
 kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)
