@@ -29,7 +29,8 @@ from typing import Any
 from ._errors import InvalidArgumentError
 from ._fans import Layout, compute_fans
 from ._gain import calculate_gain
-from ._math import TRUNC_STD_2
+from ._math import TRUNC_STD_2, truncated_normal_std
+from ._validation import check_shape
 
 __all__ = ["FAMILIES", "FRAMEWORKS", "ParseError", "Spec", "parse", "truncated_std_factor"]
 
@@ -65,19 +66,20 @@ class ParseError(InvalidArgumentError):
 
 
 def truncated_std_factor(cut: float) -> float:
-    """Std of a standard normal truncated to ``[-cut, cut]``.
+    """Std of a standard normal truncated to ``[-cut, cut]``, accurate for every cut.
+
+    A narrow cut (``trunc_normal_(w, std=1e8)``: ``cut = 2e-8``) gives the
+    uniform limit ``cut/sqrt(3)``, never 0 (:func:`varscale._math.truncated_normal_std`).
 
     Example:
         >>> round(truncated_std_factor(2.0), 8)
         0.87962566
+        >>> truncated_std_factor(2e-8) * 3 ** 0.5
+        2e-08
     """
     if cut == 2.0:
         return C
-    if math.isinf(cut) or cut > 40:
-        return 1.0
-    phi = math.exp(-cut * cut / 2) / math.sqrt(2 * math.pi)
-    mass = math.erf(cut / math.sqrt(2))
-    return math.sqrt(1.0 - 2.0 * cut * phi / mass)
+    return truncated_normal_std(-cut, cut)
 
 
 @dataclass(frozen=True)
@@ -177,22 +179,110 @@ class Spec:
 
     # -- numbers -------------------------------------------------------------
     def fans(self, shape: Any) -> tuple[Any, Any]:
-        """``(fan_in, fan_out)`` of ``shape`` in the source's layout (JAX's rule for named JAX axes)."""
+        """``(fan_in, fan_out)`` of ``shape`` in the source's layout (JAX's rule for named JAX axes).
+
+        A fan-based spec refuses the shapes its source framework refuses (:meth:`check_shape`).
+        """
+        if self.fan_based:
+            return self._raw_fans(self.check_shape(shape))
+        return self._raw_fans(check_shape(shape))
+
+    def _raw_fans(self, dims: tuple[int, ...]) -> tuple[Any, Any]:
         if self.jax_axes is not None:
-            return _jax_fans(tuple(shape), *self.jax_axes)
-        return compute_fans(shape, self.layout)
+            return _jax_fans(dims, *self.jax_axes)
+        return compute_fans(dims, self.layout)
+
+    def _raw_n(self, fan_in: float, fan_out: float) -> float:
+        if self.mode is None:
+            raise InvalidArgumentError(f"`mode` is None: {self.call} is not fan-based.")
+        if self.mode == "fan_in":
+            return float(fan_in)
+        if self.mode == "fan_out":
+            return float(fan_out)
+        if self.mode == "fan_avg":
+            return (fan_in + fan_out) / 2.0
+        return math.sqrt(fan_in * fan_out)
+
+    def check_shape(self, shape: Any, *, drawing: bool = False) -> tuple[int, ...]:
+        """``shape`` as a tuple of ints, refused where the source framework refuses it.
+
+        For a fan-based spec: torch, MindSpore and JAX (default ``in_axis``)
+        compute no fans for fewer than 2 axes; JAX divides by every dimension;
+        TF contrib, torch and MindSpore divide by ``n`` without ``max(1, n)``.
+        Those shapes raise :class:`~varscale.InvalidArgumentError` quoting the
+        source's own error. torch's ``kaiming_*_`` leaves a zero-element
+        tensor unchanged: it has no numbers to describe, but ``drawing=True``
+        (drawing the tensor itself, which is empty) accepts it.
+
+        Example:
+            >>> import varscale as vs
+            >>> s = vs.parse("nn.init.kaiming_uniform_(w)")
+            >>> s.check_shape([128, 64])
+            (128, 64)
+            >>> try:
+            ...     s.check_shape((5,))
+            ... except vs.InvalidArgumentError as err:
+            ...     print(str(err).split(" (")[0])
+            `shape` must have at least 2 axes for torch's kaiming_uniform_()
+        """
+        dims = check_shape(shape)
+        if not self.fan_based:
+            return dims
+        who = f"{self.framework}'s {self.call or 'initializer'}" + ("()" if self.call.isidentifier() else "")
+        rank, empty = len(dims), 0 in dims
+        torch_noop = self.framework == "torch" and self.call.startswith("kaiming_") and empty
+        if torch_noop and drawing:
+            return dims
+        if torch_noop and rank < 2:
+            raise InvalidArgumentError(
+                f"`shape` {dims!r} has no elements, and {who} leaves a zero-element tensor unchanged "
+                f"(UserWarning: Initializing zero-element tensors is a no-op) without computing fans: there is no "
+                f"law to describe; received shape={dims!r}."
+            )
+        refusal = None
+        if rank < 2 and self.framework == "torch":
+            refusal = ('ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 '
+                       'dimensions")')
+        elif rank < 2 and self.framework == "mindspore":
+            refusal = ("ValueError(\"'fan_in' and 'fan_out' can not be computed for tensor with fewer than 2 "
+                       f'dimensions, but got dimensions {rank}.")')
+        elif rank < 2 and self.framework == "jax" and (self.jax_axes is None or self.jax_axes[0] == -2):
+            refusal = (f'ValueError("Can\'t compute input and output sizes of a {rank}-dimensional weights tensor '
+                       'with default in_axis. Must be at least 2D or specify in_axis explicitly.")')
+        if refusal is not None:
+            raise InvalidArgumentError(
+                f"`shape` must have at least 2 axes for {who} ({self.framework} raises {refusal}); "
+                f"received shape={dims!r}."
+            )
+        if empty and self.framework == "jax":
+            raise InvalidArgumentError(
+                f"`shape` must not have a zero dimension for {who}: JAX divides by the sizes of the fan axes and "
+                f"by the receptive field without max(1, n) and raises ZeroDivisionError; received shape={dims!r}."
+            )
+        fan_in, fan_out = self._raw_fans(dims)
+        if not self.clamp and self._raw_n(fan_in, fan_out) == 0:
+            if torch_noop:
+                how = ("leaves a zero-element tensor unchanged (UserWarning: Initializing zero-element tensors is "
+                       "a no-op): there is no law to describe")
+            else:
+                how = "divides by it without max(1, n) and raises ZeroDivisionError: float division by zero"
+            raise InvalidArgumentError(
+                f"`shape` gives n = 0 ({self.mode}: fan_in={fan_in}, fan_out={fan_out}) and {who} {how}; "
+                f"received shape={dims!r}."
+            )
+        return dims
 
     def n(self, fan_in: float, fan_out: float) -> float:
         """The fan the mode uses (clamped if the source clamps)."""
-        if self.mode is None:
-            raise InvalidArgumentError(f"`mode` is None: {self.call} is not fan-based.")
-        n = {
-            "fan_in": fan_in,
-            "fan_out": fan_out,
-            "fan_avg": (fan_in + fan_out) / 2.0,
-            "fan_geo_avg": math.sqrt(fan_in * fan_out),
-        }[self.mode]
-        return max(1.0, n) if self.clamp else float(n)
+        n = self._raw_n(fan_in, fan_out)
+        if self.clamp:
+            return max(1.0, n)
+        if n == 0:
+            raise InvalidArgumentError(
+                f"{self.framework}'s {self.call or 'initializer'} divides by n = 0 ({self.mode}: fan_in={fan_in}, "
+                f"fan_out={fan_out}) and raises ZeroDivisionError; received fan_in={fan_in!r}, fan_out={fan_out!r}."
+            )
+        return n
 
     def param(self, fan_in: float, fan_out: float) -> float:
         """``L`` (uniform) or ``σ'`` (normals) for these fans."""
@@ -290,7 +380,7 @@ class Spec:
             "param_std": None if self.family == "uniform" else p,
             "limit": p if self.family == "uniform" else None,
             "std": self.std(fan_in, fan_out),
-            "variance": self.std(fan_in, fan_out) ** 2,
+            "variance": self.std(fan_in, fan_out) * self.std(fan_in, fan_out),  # inf, not OverflowError
             "bounds": (lo, hi),
             "formula": self.formula(),
         }
@@ -651,10 +741,14 @@ def _axes_check(c: _Call) -> None:
 
 
 def _sq(g: float) -> float:
-    """g², with the rounding noise of sqrt(k)² removed."""
+    """g², with the rounding noise of sqrt(k)² removed (``sqrt(2)²`` → 2.0).
+
+    Only a value within 2 ulps of a 12-decimal number moves: the tolerance is
+    relative, so small gains keep every digit (1.0001e-6² stays 1.0002e-12).
+    """
     v = g * g
     r = round(v, 12)
-    return r if abs(v - r) <= 4e-16 * max(1.0, abs(v)) else v
+    return r if abs(v - r) <= 4e-16 * abs(v) else v
 
 
 def _pos(c: _Call, p: str, default: float) -> float:

@@ -16,20 +16,22 @@ Example:
     >>> t.verdict
     'exact'
     >>> t.code
-    "keras.initializers.VarianceScaling(scale=2.011727389229801, mode='fan_in', distribution='truncated_normal')"
+    "keras.initializers.VarianceScaling(scale=2.0117273892298004, mode='fan_in', distribution='truncated_normal')"
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ._errors import InvalidArgumentError, unknown_name
 from ._fans import compute_fans
+from ._gain import calculate_gain
 from ._initializer import VarianceScaling
 from ._math import TRUNC_STD_2
-from ._parse import Spec, parse, truncated_std_factor
+from ._parse import Spec, _sq, parse, truncated_std_factor
 from ._validation import check_shape
 
 __all__ = ["TARGETS", "Translation", "spec_from_initializer", "translate", "translate_all"]
@@ -84,11 +86,25 @@ class Translation:
         return "\n".join(lines)
 
 
+class _UnrepresentableError(Exception):
+    """A number of the translated code is 0, inf or NaN in float64 (the law is not)."""
+
+
 def _num(x: float) -> str:
-    r = round(x, 12)
-    if abs(x - r) <= 1e-15 * max(1.0, abs(x)):
-        x = r
-    return repr(float(x))
+    """The shortest text that reads back as the same float64 (``repr``), never rounded.
+
+    Every number the translator writes (a scale, factor, std, limit, bound,
+    gain or slope) is nonzero and finite for a real law; a 0.0, inf or NaN
+    here is an underflow or overflow of float64, and the translation is refused.
+
+    Example:
+        >>> _num(1.0009e-12), _num(1e-8), _num(2.011727389229801)
+        ('1.0009e-12', '1e-08', '2.011727389229801')
+    """
+    v = float(x)
+    if v == 0.0 or not math.isfinite(v):
+        raise _UnrepresentableError(f"a number of the translated code is {v!r} in float64")
+    return repr(v)
 
 
 def to_layout(shape: tuple[int, ...], src: str, dst: str) -> tuple[int, ...]:
@@ -158,13 +174,18 @@ class _Ctx:
             return scale
         if abs(s.param_factor - 1 / C) < 1e-15:
             return scale / (C * C)
-        return s.param_factor**2 * scale
+        return _factor_sq(s) * scale
+
+
+def _factor_sq(s: Spec) -> float:
+    """param_factor² without the rounding of sqrt(1.3)² (TF contrib's factor is exactly 1.3)."""
+    return 1.3 if s.contrib_factor else s.param_factor**2
 
 
 def _keras_scale(ctx: _Ctx) -> float:
     s = ctx.spec
     if s.family == "truncated_normal" and abs(s.param_factor - 1 / C) >= 1e-15:
-        return s.param_factor**2 * C * C * s.scale_value
+        return _factor_sq(s) * C * C * s.scale_value
     return s.scale_value
 
 
@@ -190,7 +211,7 @@ def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
     if s.mode is None or (s.mode == "fan_geo_avg" and t != "jax"):
         return None
     scale = _keras_scale(ctx)
-    preset = _PRESET_OF.get((round(scale, 13), s.mode, s.family))
+    preset = _PRESET_OF.get((scale, s.mode, s.family))  # only the exact preset: no snapping
     if t in ("keras", "tf.keras"):
         mod = "keras.initializers" if t == "keras" else "tf.keras.initializers"
         if preset:
@@ -277,19 +298,43 @@ def _jax_axes_code(ctx: _Ctx) -> tuple[str, str]:
             "exact")
 
 
+def _shortest(x: float, same: Callable[[float], bool]) -> str:
+    """The shortest decimal ``c`` (1 to 17 significant digits, from ``x``) with ``same(c)``; else ``repr(x)``.
+
+    ``same`` says whether ``c`` gives exactly the law being translated, so the
+    text is short (``a=0.2``) without ever changing the law (no snapping).
+    """
+    for digits in range(1, 18):
+        c = float(f"{x:.{digits}g}")
+        if c != 0.0 and same(c):
+            return _num(c)
+    return _num(x)
+
+
+def _sqrt_int(g2: float, same: Callable[[float], bool]) -> str | None:
+    """``math.sqrt(k)`` for the integer ``k`` nearest ``g2`` when it gives exactly the same law."""
+    k = round(g2)
+    if k >= 2 and math.isqrt(k) ** 2 != k and same(math.sqrt(k)):
+        return f"math.sqrt({_num(float(k))})"
+    return None
+
+
 def _gain_code(g2: float) -> str:
-    g = math.sqrt(g2)
-    if abs(round(g2, 12) - round(g2)) < 1e-12 and abs(g - round(g)) > 1e-12:
-        return f"math.sqrt({_num(g2)})"
-    return _num(g)
+    """A gain g with g² = ``g2`` as the source's parser reads it back (:func:`varscale._parse._sq`)."""
+    def same(g: float) -> bool:
+        return _sq(g) == g2
+
+    return _sqrt_int(g2, same) or _shortest(math.sqrt(g2), same)
 
 
 def _slope_code(g2: float) -> str:
-    """leaky_relu slope a with 2/(1+a²) = g²."""
+    """leaky_relu slope a with 2/(1+a²) = g² (read back as torch's calculate_gain does)."""
     a2 = 2.0 / g2 - 1.0
-    if abs(a2 - round(a2)) < 1e-12 and abs(math.sqrt(a2) - round(math.sqrt(a2))) > 1e-12:
-        return f"math.sqrt({_num(round(a2))})"
-    return _num(math.sqrt(a2))
+
+    def same(a: float) -> bool:
+        return _sq(calculate_gain("leaky_relu", a)) == g2
+
+    return _sqrt_int(a2, same) or _shortest(math.sqrt(a2), same)
 
 
 def _fixed_code(ctx: _Ctx, family: str, p: float, cut: float) -> tuple[str, str]:
@@ -462,6 +507,19 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
             f"spec_or_source={spec_or_source!r} of type {type(spec_or_source).__name__}."
         )
     dims = check_shape(shape) if shape is not None else spec.shape
+    if dims is not None and spec.fan_based:
+        spec.check_shape(dims)  # the source framework's own refusals (fewer than 2 axes, a zero fan)
+    try:
+        return _translate_spec(spec, to, dims)
+    except _UnrepresentableError as err:
+        raise InvalidArgumentError(
+            f"cannot translate {spec.call or 'this initializer'} to {to!r}: {err} (the parameters underflow or "
+            f"overflow float64 for this law); received spec_or_source={spec.source or spec.call!r}, "
+            f"shape={dims!r}."
+        ) from None
+
+
+def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None) -> Translation:
     ctx = _Ctx(spec, to, dims)
     _notes(ctx)
     low_rank = dims is not None and len(dims) < 2 and to in ("torch", "mindspore", "jax")
