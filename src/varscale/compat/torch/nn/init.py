@@ -745,6 +745,11 @@ def _fill_value(array: np.ndarray, val: Any) -> Any:
             if math.isfinite(part) and abs(part) > top:
                 raise overflow
         return z
+    if name in ("float16", "bfloat16") and array.size == 1:
+        # torch fills a one-element tensor through a scalar path that skips the overflow check
+        if isinstance(val, complex) and val.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        return float(val.real if isinstance(val, complex) else val)
     if isinstance(val, complex):
         if val.imag != 0:
             raise overflow
@@ -759,9 +764,11 @@ def _fill_value(array: np.ndarray, val: Any) -> Any:
         if not (math.isfinite(val) and info.min <= val <= info.max):
             raise overflow
         return int(val)  # C++ truncation toward zero
-    if not info.min <= val <= info.max:
+    # torch lets a negative integer wrap around in an unsigned type (two's complement), down to -max
+    low = -int(info.max) if info.min == 0 else int(info.min)
+    if not low <= val <= info.max:
         raise overflow
-    return val
+    return val % (int(info.max) + 1) if info.min == 0 else val
 
 
 def constant_(tensor: Any, val: float) -> Any:
@@ -788,7 +795,9 @@ def constant_(tensor: Any, val: float) -> Any:
         with torch.no_grad():
             target.fill_(val)
         return tensor
-    tensor[...] = _fill_value(tensor, val)
+    value = _fill_value(tensor, val)
+    with np.errstate(over="ignore"):
+        tensor[...] = value
     return tensor
 
 
