@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from ._basic import Constant, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros
 from ._errors import (
     BackendUnavailableError,
     InvalidArgumentError,
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "STREAM_VERSION",
     "BackendUnavailableError",
+    "Constant",
     "Description",
     "GlorotNormal",
     "GlorotUniform",
@@ -49,13 +51,19 @@ __all__ = [
     "Layout",
     "LecunNormal",
     "LecunUniform",
+    "Normal",
+    "Ones",
+    "Orthogonal",
     "ParseError",
     "Spec",
     "Stream",
     "Translation",
+    "TruncatedNormal",
     "UnknownNameError",
+    "Uniform",
     "VarianceScaling",
     "VarscaleError",
+    "Zeros",
     "__version__",
     "calculate_gain",
     "compute_fans",

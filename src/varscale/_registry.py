@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._basic import BASIC_CLASSES, BasicInitializer
 from ._errors import InvalidArgumentError, unknown_name
 from ._initializer import VarianceScaling
 from ._presets import PRESETS
 
 __all__ = ["deserialize", "get", "serialize"]
 
-_CLASSES: dict[str, type[VarianceScaling]] = {"VarianceScaling": VarianceScaling} | {
+_CLASSES: dict[str, type[Any]] = {"VarianceScaling": VarianceScaling} | {
     cls.__name__: cls for cls in PRESETS.values()
+} | BASIC_CLASSES
+_NAMES: dict[str, type[Any]] = {
+    **_CLASSES, **PRESETS, "variance_scaling": VarianceScaling, "zeros": BASIC_CLASSES["Zeros"],
+    "ones": BASIC_CLASSES["Ones"], "orthogonal": BASIC_CLASSES["Orthogonal"],
 }
-_NAMES: dict[str, type[VarianceScaling]] = {**_CLASSES, **PRESETS, "variance_scaling": VarianceScaling}
 
 _ENVELOPE_KEYS = {"class_name", "config", "module", "registered_name"}
 
 
-def serialize(initializer: VarianceScaling) -> dict[str, Any]:
+def serialize(initializer: VarianceScaling | BasicInitializer) -> dict[str, Any]:
     """Return ``{"class_name", "config", "module"}``, JSON-safe.
 
     Example:
@@ -26,7 +30,7 @@ def serialize(initializer: VarianceScaling) -> dict[str, Any]:
         >>> vs.serialize(vs.HeNormal(seed=1))["config"]["seed"]
         1
     """
-    if not isinstance(initializer, VarianceScaling):
+    if not isinstance(initializer, (VarianceScaling, BasicInitializer)):
         raise TypeError(
             f"`initializer` must be a varscale initializer; received initializer={initializer!r} "
             f"of type {type(initializer).__name__}."
@@ -34,7 +38,7 @@ def serialize(initializer: VarianceScaling) -> dict[str, Any]:
     return {"module": "varscale", "class_name": type(initializer).__name__, "config": initializer.get_config()}
 
 
-def deserialize(config: Any) -> VarianceScaling:
+def deserialize(config: Any) -> Any:
     """Rebuild an initializer from :func:`serialize`'s dict.
 
     Example:
@@ -60,10 +64,11 @@ def deserialize(config: Any) -> VarianceScaling:
     cls = _CLASSES.get(name)
     if cls is None:
         raise unknown_name("class_name", name, _CLASSES)
-    return cls.from_config(config["config"])
+    out: VarianceScaling | BasicInitializer = cls.from_config(config["config"])
+    return out
 
 
-def get(identifier: Any) -> VarianceScaling | None:
+def get(identifier: Any) -> Any:
     """Resolve a name, a serialized dict, a class or an instance to an initializer.
 
     ``None`` gives ``None``; names are class names (``"HeNormal"``) or snake
@@ -76,7 +81,7 @@ def get(identifier: Any) -> VarianceScaling | None:
     """
     if identifier is None:
         return None
-    if isinstance(identifier, VarianceScaling):
+    if isinstance(identifier, (VarianceScaling, BasicInitializer)):
         return identifier
     if isinstance(identifier, str):
         cls = _NAMES.get(identifier)
@@ -85,7 +90,7 @@ def get(identifier: Any) -> VarianceScaling | None:
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, VarianceScaling):
+    if isinstance(identifier, type) and issubclass(identifier, (VarianceScaling, BasicInitializer)):
         return identifier()
     raise TypeError(
         f"`identifier` must be None, a name, a config dict, a class or an initializer; "

@@ -69,7 +69,7 @@ from ._initializer import VarianceScaling
 from ._plan import KIND_NORMAL, KIND_UNIFORM, Sampler, normal_sampler
 from .stream import Stream
 
-__all__ = ["FanError", "ParamPlan", "SpecInitializer", "is_fan_based", "plan_param", "resolve", "rule_names"]
+__all__ = ["BoundPlan", "FanError", "ParamPlan", "SpecInitializer", "is_fan_based", "plan_param", "resolve", "rule_names"]
 
 
 # -- torch.nn.init's functions, by name, with torch's signatures ----------------------------------------------
@@ -450,6 +450,27 @@ class ParamPlan:
             return Constant(self.constant)(shape, dtype, region=region)
         assert self.sampler is not None
         return draw(shape, dtype, self.sampler, stream, region=region)
+
+
+class BoundPlan:
+    """A :class:`ParamPlan` with its stream: what ``varscale.io`` writers draw a tensor from, region by region.
+
+    An orthogonal plan computes its matrix once and slices it.
+    """
+
+    def __init__(self, plan: ParamPlan, stream: Stream) -> None:
+        self.plan = plan
+        self.stream = stream
+        self._full: np.ndarray[Any, Any] | None = None
+
+    def block(self, shape: tuple[int, ...], dtype: Any, region: Any = None) -> np.ndarray[Any, Any]:
+        from ._basic import round_float64
+
+        if self.plan.matrix is not None:
+            if self._full is None:
+                self._full = self.plan.matrix.matrix(shape, self.stream)
+            return round_float64(self._full if region is None else self._full[region], dtype)
+        return self.plan.draw(shape, dtype, self.stream, region)
 
 
 def _layout_text(layout: str | Layout) -> str:

@@ -82,6 +82,11 @@ def spec_from_string(text: str, seed: int | None = None, layout: str | None = No
         if got is None:
             raise _UsageError(f"SPEC {text!r} names no initializer")
         init = got
+    if not isinstance(init, VarianceScaling):
+        raise _UsageError(
+            f"SPEC {text!r} is not a variance-scaling initializer; this command takes Glorot/He/LeCun and "
+            f"VarianceScaling forms (`varscale init --rule` also takes zeros, normal(std=...), ...)"
+        )
     if seed is not None or layout is not None:
         cfg = init.get_config()
         if seed is not None:
@@ -166,7 +171,11 @@ def _dims(text: str) -> tuple[int, ...]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .stream import STREAM_VERSION
+
     p = argparse.ArgumentParser(prog="varscale", description="Variance-scaling weight initialization.")
+    p.add_argument("--version", action="version", version=f"varscale {__version__} (stream v{STREAM_VERSION})")
     sub = p.add_subparsers(dest="command", required=True)
     spec_help = ("an initializer in any framework's syntax (keras.initializers.HeNormal(), "
                  "nn.init.kaiming_normal_(w), ...), a preset name, a JSON config or variance_scaling:scale=2")
@@ -206,7 +215,10 @@ def _parser() -> argparse.ArgumentParser:
     it = sub.add_parser("init", help="a whole checkpoint from tensor names, shapes and rules")
     it.add_argument("--shapes", required=True, help="JSON {name: shape} or an existing .safetensors file")
     it.add_argument("--rule", action="append", required=True, metavar="GLOB=SPEC",
-                    help="first matching rule wins, e.g. '*.weight=he_normal'")
+                    help="first matching rule wins, e.g. '*.weight=he_normal', '*.bias=zeros', "
+                         "'*embed*=normal(std=0.02)', '*.weight=kaiming_uniform_(a=5**0.5)'")
+    it.add_argument("--layout", choices=["tf", "torch"], default=None,
+                    help="how fans are read from shapes: tf (*kernel, in, out; the default) or torch (out, in, *kernel)")
     it.add_argument("--seed", type=int, required=True)
     it.add_argument("--dtype", default="float32")
     it.add_argument("--out", required=True, help="output .safetensors")
@@ -482,45 +494,106 @@ def _read_shapes(path: str) -> dict[str, tuple[int, ...]]:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from ._rules import BoundPlan, FanError, plan_param, resolve
+
     if not str(args.out).endswith(".safetensors"):
         raise _UsageError(f"--out must end in .safetensors; received {args.out!r}")
-    rules: list[tuple[str, str]] = []
+    raw: list[tuple[str, str]] = []
     for r in args.rule:
         glob, eq, spec = r.partition("=")
         if not eq or not glob.strip() or not spec.strip():
             raise _UsageError(f"--rule must be GLOB=SPEC; received {r!r}")
-        rules.append((glob.strip(), spec.strip()))
+        raw.append((glob.strip(), spec.strip()))
+    # the same rule language as varscale.torch.init_module: names, numbers, zeros/ones, normal(std=...),
+    # torch function names, framework expressions; layouts are --layout's unless the SPEC gives one
+    rules = [(g, resolve(_cli_rule(text), layout=args.layout or _source_layout(text), where=f"--rule {g}={text}"))
+             for g, text in raw]
     shapes = _read_shapes(args.shapes)
     check_target(args.out, args.force)
     total = _check_space(Path(args.out), list(shapes.values()), args.dtype)
     tensors: dict[str, tuple[Any, tuple[int, ...], str]] = {}
     rows = []
+    used: set[str] = set()
+    unmatched: list[str] = []
+    fan_errors: list[str] = []
     for name, shape in shapes.items():
-        match = next(((g, s) for g, s in rules if fnmatch.fnmatchcase(name, g)), None)
+        match = next(((g, i) for g, i in rules if fnmatch.fnmatchcase(name, g)), None)
         if match is None:
-            raise InvalidArgumentError(
-                f"tensor {name!r} matches no --rule; rules: {', '.join(g for g, _ in rules)}"
-            )
-        init = _init_of(match[1], shape, derive_stream(args.seed, name))
-        if args.dask:
+            unmatched.append(name)
+            continue
+        used.add(match[0])
+        try:
+            plan = plan_param(match[1], shape, args.layout or "tf")
+        except FanError as err:
+            fan_errors.append(f"{name} {shape} (rule {match[0]!r}: {err})")
+            continue
+        stream = derive_stream(args.seed, name)
+        init = match[1]
+        if args.dask and isinstance(init, VarianceScaling):
             try:
                 dask_mod = importlib.import_module("varscale.dask")
             except ImportError as err:
                 raise BackendUnavailableError(f"--dask needs varscale.dask and Dask ({err})") from None
             # a Dask array: io computes it region by region, each chunk drawn where it is computed
-            darr = dask_mod.array(init, shape, args.dtype, seed=derive_stream(args.seed, name))
-            tensors[name] = (darr, shape, args.dtype)
+            tensors[name] = (dask_mod.array(init, shape, args.dtype, seed=stream), shape, args.dtype)
         else:
-            tensors[name] = (init, shape, args.dtype)
-        d = init.describe(shape)
-        rows.append((name, str(shape), match[0], f"{d.std:.4g}"))
+            tensors[name] = (BoundPlan(plan, stream), shape, args.dtype)
+        rows.append((_escape(name), str(shape), plan.label, plan.layout,
+                     "-" if plan.fan_in is None else str(plan.fan_in),
+                     "-" if plan.fan_out is None else str(plan.fan_out),
+                     "-" if plan.std is None else f"{plan.std:.4g}", _escape(match[0])))
+    problems = []
+    if unmatched:
+        problems.append(f"{len(unmatched)} tensor(s) match no --rule: {_some(unmatched)}; rules: "
+                        f"{_some([_escape(g) for g, _ in rules])}")
+    if fan_errors:
+        problems.append(f"{len(fan_errors)} tensor(s) with fewer than 2 dimensions matched a fan-based rule: "
+                        f"{_some(fan_errors)}; put a rule for them first (e.g. --rule '*.bias=zeros')")
+    unused = [g for g, _ in rules if g not in used]
+    if unused:
+        problems.append(f"{len(unused)} --rule(s) match no tensor: {_some([_escape(g) for g in unused])}")
+    if problems:
+        raise InvalidArgumentError("; ".join(problems) + ".")
     bar = _Progress(f"init {args.out}", total, not args.no_progress)
     _io().write_safetensors(args.out, tensors, force=args.force, progress=bar)
-    widths = [max(len(r[i]) for r in [("name", "shape", "rule", "std"), *rows]) for i in range(4)]
-    for r in [("name", "shape", "rule", "std"), *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    print(f"wrote {args.out}: {len(rows)} tensors")
+    head = ("name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    layouts = sorted({r[3] for r in rows if r[3] != "-"})
+    note = "" if args.layout or not layouts else (
+        " (each rule's own framework layout: tf for presets and Keras/JAX/TF code, torch for torch code; "
+        "pass --layout torch for torch/Hugging Face (out, in) weights)")
+    print(f"wrote {args.out}: {len(rows)} tensors, layout {', '.join(layouts) or '-'}{note}")
     return 0
+
+
+_TORCH_CODE = re.compile(
+    r"(^|[.\s])(kaiming_normal|kaiming_uniform|xavier_normal|xavier_uniform|normal|uniform|trunc_normal|"
+    r"constant|orthogonal|zeros|ones)_\s*(\(|$)|\bnn\.init\.|\btorch\.|\bmindspore\.|\bms\."
+)
+
+
+def _source_layout(text: str) -> str:
+    """The layout a rule's own code implies when --layout is not given: torch's for torch/MindSpore code."""
+    return "torch" if _TORCH_CODE.search(text) else "tf"
+
+
+def _cli_rule(text: str) -> Any:
+    """A --rule SPEC: the rule language, plus the CLI's own JSON configs and ``name:key=value`` forms."""
+    t = text.strip()
+    if t.startswith("{") or (":" in t and _LEGACY.match(t)):
+        return spec_from_string(t)
+    return t
+
+
+def _escape(text: str) -> str:
+    """A name as printable text: control characters and the like escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def _some(items: Sequence[str], limit: int = 8) -> str:
+    return ", ".join(items[:limit]) + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 _COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init}

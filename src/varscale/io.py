@@ -143,11 +143,17 @@ class _Source:
         self.name = name
         self.shape = check_shape(shape)
         self.dtype = resolve_dtype(dtype)[0]
+        self.bound: Any = None
         if isinstance(source, VarianceScaling):
             self.init: VarianceScaling | None = source
             self.stream = fixed_stream(source)
             self.sampler = source.sampler(self.shape)
             self.array: Any = None
+        elif type(source).__name__ == "BoundPlan" and hasattr(source, "block"):
+            # a model-level rule's plan with its stream (varscale._rules.BoundPlan): any law, orthogonal too
+            self.init = None
+            self.array = None
+            self.bound = source
         elif hasattr(source, "shape") and hasattr(source, "dtype") and hasattr(source, "__getitem__"):
             self.init = None
             self.array = source
@@ -172,6 +178,9 @@ class _Source:
         return math.prod(self.shape)
 
     def block(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
+        if self.bound is not None:
+            out: np.ndarray[Any, Any] = self.bound.block(self.shape, self.dtype, region)
+            return out
         if self.init is not None:
             return draw(self.shape, self.dtype, self.sampler, self.stream, region=region)
         part = self.array[region]
