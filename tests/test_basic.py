@@ -8,9 +8,9 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
-from _stats import Z
 
 import varscale as vs
+from _stats import Z
 from varscale._basic import _truncated_moments
 
 SEED = 20261202

@@ -71,7 +71,7 @@ def test_explicit_layout_wins() -> None:
 
 
 def test_own_seed_is_refused_and_says_which_wins() -> None:
-    with pytest.raises(vs.InvalidArgumentError, match="own seed.*model's seed"):
+    with pytest.raises(vs.InvalidArgumentError, match=r"own seed.*model's seed"):
         resolve(vs.HeNormal(seed=3), layout="torch", where="rule '*'")
     with pytest.raises(vs.InvalidArgumentError, match="own seed"):
         resolve(vs.Normal(std=0.1, seed=3), layout="torch", where="rule '*'")
