@@ -556,6 +556,43 @@ def test_sigint_mid_write_one_line_no_traceback(tmp_path: Path) -> None:
     assert _entries(tmp_path) == []
 
 
+def test_zarr_interrupted_no_write_lands_after_the_removal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interruption while Dask's workers write chunks: the temporary store is removed only after their
+    writes in flight are done, and no write starts after (it would recreate the removed folder)."""
+    zarr = need("zarr")
+    need("dask")
+    real = zarr.Array.__setitem__
+    writing = threading.Event()
+
+    def slow_write(self: Any, key: Any, value: Any) -> None:
+        writing.set()
+        time.sleep(0.3)
+        real(self, key, value)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", slow_write)
+    main_thread = threading.main_thread().ident
+    assert main_thread == threading.get_ident()
+
+    def interrupter() -> None:
+        if writing.wait(60):
+            signal.pthread_kill(main_thread, signal.SIGUSR1)  # type: ignore[arg-type]
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    helper = threading.Thread(target=interrupter)
+    helper.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _write(".zarr", tmp_path / "w.zarr", (64, 4))  # 16 chunks of (4, 4)
+    finally:
+        helper.join()
+        signal.signal(signal.SIGUSR1, previous)
+    time.sleep(1.0)  # any write still running would have landed by now
+    assert _entries(tmp_path) == []
+
+
 def test_the_library_installs_no_signal_handler(tmp_path: Path) -> None:
     """Importing varscale (and its writers) leaves SIGTERM/SIGINT to the program; main() restores SIGTERM."""
     code = ("import signal, varscale, varscale.io, varscale.cli; "
