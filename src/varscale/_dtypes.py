@@ -1,10 +1,14 @@
-"""Output dtypes: float16, bfloat16, float32 (the default) and float64."""
+"""Output dtypes: float16, bfloat16, float32 (the default) and float64.
+
+``ml_dtypes`` (which provides NumPy's bfloat16, and takes most of an import of
+varscale's time) is imported only when bfloat16 is first needed: ``BFLOAT16``
+is a lazy module attribute.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from ._errors import InvalidArgumentError
@@ -14,14 +18,29 @@ __all__ = ["DTYPE_NAMES", "resolve_dtype"]
 
 DTYPE_NAMES = ("bfloat16", "float16", "float32", "float64")
 
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-
 _TABLE: dict[str, tuple[np.dtype[Any], np.dtype[Any], int]] = {
     "float16": (np.dtype(np.float16), np.dtype(np.uint16), FMT_F16),
-    "bfloat16": (BFLOAT16, np.dtype(np.uint16), FMT_BF16),
     "float32": (np.dtype(np.float32), np.dtype(np.float32), FMT_NATIVE),
     "float64": (np.dtype(np.float64), np.dtype(np.float64), FMT_NATIVE),
 }
+
+
+BFLOAT16: np.dtype[Any]  # lazy, see __getattr__ (annotation only: no value, so the lookup reaches it)
+
+
+def _bfloat16() -> np.dtype[Any]:
+    """NumPy's bfloat16 dtype (imports ml_dtypes on first use)."""
+    if "bfloat16" not in _TABLE:
+        import ml_dtypes
+
+        _TABLE["bfloat16"] = (np.dtype(ml_dtypes.bfloat16), np.dtype(np.uint16), FMT_BF16)
+    return _TABLE["bfloat16"][0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BFLOAT16":
+        return _bfloat16()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def dtype_name(dtype: Any) -> str:
@@ -44,7 +63,7 @@ def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], n
         text = text.rsplit(".", 1)[-1]
         aliases = {"half": "float16", "float": "float32", "single": "float32", "double": "float64", "bf16": "bfloat16"}
         key = aliases.get(text, text)
-        if key not in _TABLE:
+        if key not in DTYPE_NAMES:
             try:
                 key = np.dtype(text).name
             except TypeError:
@@ -54,7 +73,9 @@ def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], n
             key = np.dtype(dtype).name
         except TypeError:
             name = str(dtype).rsplit(".", 1)[-1].lower()
-            key = name if name in _TABLE else None
+            key = name if name in DTYPE_NAMES else None
+    if key == "bfloat16":
+        _bfloat16()
     if key in _TABLE:
         return _TABLE[key]
     shown = key if key is not None else dtype

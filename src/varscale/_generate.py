@@ -1,21 +1,61 @@
-"""Draw a tensor (or a region of one) from the stream with a chosen engine."""
+"""Draw a tensor (or a region of one) from the stream with a chosen engine.
+
+Both engines give the same bits, so which one runs is invisible except for
+speed. With ``engine=None`` (the default, ``"auto"``) a request of fewer than
+``SMALL`` elements is drawn by the NumPy engine (measured crossover: below it
+the NumPy engine is at least as fast as the kernel's launch); larger ones by
+the compiled kernel once it is loaded. The kernel is prepared in a background
+thread once this process has drawn ``PREPARE_AFTER`` elements (loading it from
+Numba's cache takes about 0.5 s, compiling it, once per machine, 10 to 20 s on
+2 cores); meanwhile the NumPy engine draws, in pieces of ``PIECE`` elements,
+and the rest of a request switches to the kernel as soon as it is ready. A
+process that draws little never imports Numba. ``VARSCALE_ENGINE`` (``numba``
+or ``numpy``) overrides the choice; an explicit ``engine="numba"`` waits for
+the kernel.
+
+After ``fork()`` a child whose parent was preparing the kernel draws with the
+NumPy engine (Numba's compiler lock may have been held by the vanished
+thread); a kernel that was ready in the parent works in the child as is (it
+runs on plain threads, no OpenMP).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError, unknown_name
-from ._plan import Sampler, plan_region
+from ._plan import Plan, Sampler, plan_region
 from .stream import Stream
 
-__all__ = ["ENGINES", "check_fits_memory", "default_engine", "draw", "draw_into", "resolve_engine"]
+__all__ = [
+    "ENGINES",
+    "check_fits_memory",
+    "default_engine",
+    "draw",
+    "kernel_state",
+    "prepare_kernel",
+    "resolve_engine",
+    "set_compile_listener",
+]
 
 ENGINES = ("numba", "numpy")
+
+SMALL = 1 << 15
+PREPARE_AFTER = 1 << 21
+PIECE = 1 << 20
+
+COMPILE_MESSAGE = (
+    "varscale: compiling the kernel (all dtypes), once for this machine: 10-20 s{how}; "
+    "`varscale warmup` does it ahead of time"
+)
 
 _numba_ok: bool | None = None
 
@@ -32,16 +72,113 @@ def _numba_available() -> bool:
     return _numba_ok
 
 
+def _numba_installed() -> bool:
+    """Numba can be imported (checked without importing it)."""
+    if _numba_ok is not None:
+        return _numba_ok
+    return importlib.util.find_spec("numba") is not None
+
+
+class _Kernel:
+    """The compiled kernel's life in this process: absent → preparing → ready (or failed)."""
+
+    def __init__(self) -> None:
+        self.state = "absent"
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.drawn = 0
+        self.listener: Callable[[str], None] | None = None
+        self.compiled_here = False  # this process compiled it (the cache was cold)
+
+    def start(self, waiting: bool) -> None:
+        """Start preparing the kernel in a background thread unless that has begun."""
+        with self.lock:
+            if self.state != "absent":
+                return
+            self.state = "preparing"
+        threading.Thread(target=self._prepare, args=(waiting,), name="varscale-kernel", daemon=True).start()
+
+    def _prepare(self, waiting: bool) -> None:
+        try:
+            from . import _engine_numba as eng
+
+            if not eng.is_compiled():
+                if not eng.is_cached():
+                    self.compiled_here = True
+                    if self.listener is not None:
+                        how = "" if waiting else " in the background, the NumPy engine draws meanwhile"
+                        self.listener(COMPILE_MESSAGE.format(how=how))
+                eng.compile_kernel()
+        except BaseException as err:  # reported to explicit callers; auto falls back to NumPy
+            self.error = err
+            self.state = "failed"
+        else:
+            self.state = "ready"
+        finally:
+            self.done.set()
+
+    def wait(self) -> bool:
+        """Prepare the kernel (or wait for the background thread); True when it is ready."""
+        self.start(waiting=True)
+        if self.state == "preparing":
+            self.done.wait()
+        return self.state == "ready"
+
+    def after_fork_in_child(self) -> None:
+        self.lock = threading.Lock()
+        if self.state == "preparing":  # its thread is gone, Numba's compiler lock maybe held
+            self.state = "unavailable"
+            self.done = threading.Event()
+            self.done.set()
+
+
+_KERNEL = _Kernel()
+os.register_at_fork(after_in_child=_KERNEL.after_fork_in_child)
+
+
+def kernel_state() -> str:
+    """``"absent"``, ``"preparing"``, ``"ready"``, ``"failed"`` or ``"unavailable"`` (fork child, see module doc)."""
+    return _KERNEL.state
+
+
+def set_compile_listener(listener: Callable[[str], None] | None) -> None:
+    """Call ``listener(message)`` just before the kernel is compiled (not when it loads from the cache)."""
+    _KERNEL.listener = listener
+
+
+def prepare_kernel() -> bool:
+    """Load the compiled kernel, compiling it (once per machine) when Numba's cache lacks it.
+
+    Returns True when this call compiled it, False when it was loaded or
+    already there. Raises when Numba is unavailable or the compile fails.
+    ``varscale warmup`` runs it.
+    """
+    resolve_engine("numba")
+    if not _KERNEL.wait():
+        _raise_kernel_error()
+    return _KERNEL.compiled_here
+
+
+def _raise_kernel_error() -> None:
+    if _KERNEL.state == "unavailable":
+        raise InvalidArgumentError(
+            "the compiled kernel cannot be prepared in this fork() child (its parent was compiling it); "
+            "use engine='numpy' (the same bits) or draw once in the parent before forking."
+        )
+    raise InvalidArgumentError(f"the compiled kernel failed to build: {_KERNEL.error!r}") from _KERNEL.error
+
+
 def default_engine() -> str:
-    """``"numba"`` when Numba imports, else ``"numpy"``; ``VARSCALE_ENGINE`` overrides."""
+    """``"auto"`` (see the module doc); ``VARSCALE_ENGINE`` (``numba`` or ``numpy``) overrides."""
     env = os.environ.get("VARSCALE_ENGINE")
     if env:
         return resolve_engine(env, "VARSCALE_ENGINE")
-    return "numba" if _numba_available() else "numpy"
+    return "auto" if _numba_installed() else "numpy"
 
 
 def resolve_engine(engine: Any, argument: str = "engine") -> str:
-    """Validate an engine name; None gives the default engine."""
+    """Validate an engine name; None gives the default engine (``"auto"`` unless overridden)."""
     if engine is None:
         return default_engine()
     if not isinstance(engine, str):
@@ -53,6 +190,53 @@ def resolve_engine(engine: Any, argument: str = "engine") -> str:
             f"`{argument}`='numba' needs Numba, which failed to import; use engine='numpy'."
         )
     return engine
+
+
+def _pieces(plan: Plan, piece: int) -> Iterator[tuple[int, Plan]]:
+    """Split a plan into consecutive sub-plans of about ``piece`` elements: (output offset, sub-plan)."""
+    starts, run_len, stride = plan.starts, plan.run_len, plan.stride
+    if run_len >= piece:
+        for r in range(len(starts)):
+            for j0 in range(0, run_len, piece):
+                n = min(piece, run_len - j0)
+                sub = np.array([int(starts[r]) + j0 * stride], dtype=np.int64)
+                yield r * run_len + j0, Plan(sub, n, stride, (n,))
+    else:
+        rows = max(1, piece // max(run_len, 1))
+        for r0 in range(0, len(starts), rows):
+            sub = starts[r0 : r0 + rows]
+            yield r0 * run_len, Plan(sub, run_len, stride, (len(sub) * run_len,))
+
+
+def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampler, fmt: int, name: str) -> None:
+    """Fill ``flat`` with the plan's elements using engine ``name`` (``"auto"``: see the module doc)."""
+    from . import _engine_numpy as ref
+
+    k = _KERNEL
+    if name == "numba":
+        if k.wait():
+            from . import _engine_numba as eng
+
+            eng.fill(flat, plan, stream, sampler, fmt)
+            return
+        if k.state != "unavailable":
+            _raise_kernel_error()
+        name = "numpy"  # a fork() child that cannot build it: the same bits from the reference
+    if name == "numpy" or plan.size < SMALL:
+        ref.fill(flat, plan, stream, sampler, fmt)
+        return
+    if k.state == "absent":
+        k.drawn += plan.size
+        if k.drawn >= PREPARE_AFTER:
+            k.start(waiting=False)
+    for off, sub in _pieces(plan, PIECE) if k.state == "preparing" else [(0, plan)]:
+        part = flat[off : off + sub.size]
+        if k.state == "ready":
+            from . import _engine_numba as eng
+
+            eng.fill(part, sub, stream, sampler, fmt)
+        else:
+            ref.fill(part, sub, stream, sampler, fmt)
 
 
 def _available_memory() -> int | None:
@@ -92,11 +276,7 @@ def draw(
 
     plan = plan_region(shape, region, check=guard)
     flat = np.empty(plan.size, dtype=storage)
-    if name == "numba":
-        from . import _engine_numba as eng
-    else:
-        from . import _engine_numpy as eng  # type: ignore[no-redef]
-    eng.fill(flat, plan, stream, sampler, fmt)
+    _fill(flat, plan, stream, sampler, fmt, name)
     return flat.view(out_dtype).reshape(plan.out_shape)
 
 
