@@ -7,7 +7,9 @@ tensor's size. Output goes to a hidden temporary beside the target
 (``.<name>.<random>.partial``) that is renamed onto the target only once it is
 complete: a failure (bad input, full disk, a killed process) never leaves a
 partial file at the target, and an existing target is refused unless
-``force=True``. Frameworks are imported lazily, inside the writer that needs
+``force=True`` (also one that appeared while writing: the rename itself
+refuses it). ``force=True`` replaces a file or, for Zarr, a Zarr store, never
+another folder, and keeps the old target's permission bits. Frameworks are imported lazily, inside the writer that needs
 them (Zarr and Dask for :func:`write_zarr`); ``.npy`` and safetensors are
 written by hand and need nothing beyond NumPy.
 
@@ -209,7 +211,10 @@ def write_npy(
         dtype: ``"float32"`` (None), ``"float64"``, ``"float16"`` or
             ``"bfloat16"`` (stored as ml_dtypes' bfloat16, a void type that
             ``np.load`` reads back as ``|V2``).
-        force: overwrite an existing target.
+        force: replace an existing file (never a folder), keeping its
+            permission bits; without it an existing target, or one that
+            appears while writing, raises :class:`FileExistsError` (an
+            :class:`~varscale.InvalidArgumentError` too).
         progress: ``progress(done, total)`` in elements, after each region.
         chunk_elems: elements per region drawn (memory is a small multiple).
 
@@ -282,7 +287,10 @@ def write_safetensors(
             ``seed=None`` gets one fresh stream per tensor) or an array with
             that shape and dtype (a Dask array from :func:`varscale.dask.array`
             is computed region by region); ``dtype`` None means float32.
-        force: overwrite an existing target.
+        force: replace an existing file (never a folder), keeping its
+            permission bits; without it an existing target, or one that
+            appears while writing, raises :class:`FileExistsError` (an
+            :class:`~varscale.InvalidArgumentError` too).
         progress: ``progress(done, total)`` in elements over all tensors.
         metadata: optional ``str -> str`` pairs stored as ``__metadata__``.
         chunk_elems: elements per region drawn.
@@ -517,7 +525,10 @@ def write_zarr(
     rows at a time (on a multi-machine cluster ``path`` must be on a file
     system every worker shares). The store is a folder written under a hidden temporary
     name beside the target and renamed when complete; an old target (with
-    ``force=True``) is replaced only then, atomically on Linux.
+    ``force=True``) is replaced only then, atomically on Linux. An
+    interruption (an exception in the main thread, such as Ctrl-C) removes the
+    temporary folder once the chunk writes Dask's workers have in flight are
+    done.
 
     Args:
         path: the target folder (its parent must exist).
@@ -527,7 +538,12 @@ def write_zarr(
             has no bfloat16 data type).
         chunks: Zarr chunk shape: None (about 16 MiB chunks), an int for every
             axis, or a tuple of ints.
-        force: replace an existing target.
+        force: replace an existing Zarr store (a folder with ``zarr.json``,
+            ``.zarray`` or ``.zgroup`` at its top) or file, keeping its
+            permission bits; any other folder is refused and nothing deleted.
+            Without it an existing target, or one that appears while writing,
+            raises :class:`FileExistsError` (an
+            :class:`~varscale.InvalidArgumentError` too).
         progress: ``progress(done, total)`` in elements, after each band.
 
     Returns:
