@@ -1,0 +1,544 @@
+"""Initialize a whole Keras 3 model from varscale's stream.
+
+:func:`init_model` walks every weight of a built Keras 3 model, picks an
+initializer for it by rules (globs on the weight's path ``"dense/kernel"``,
+layer types, or ``(layer type, glob on the weight's name)``) or by the
+layer's own configured initializers (``default="keras"``), draws it from its
+own stream ``vs.derive_stream(seed, path)`` and assigns it with
+``weight.assign``. ``path`` is ``weight.path`` without the model's own name
+(a ``Sequential`` or subclassed model builds its layers inside its name
+scope, ``"sequential_3/dense/kernel"``; a functional model does not): the
+path of ``"dense/kernel"`` is the same in every kind of model. The values depend on the seed, the weight's path, shape
+and dtype only: not on the backend (TensorFlow, JAX, torch), the order
+layers were built in, or Keras' own seeds.
+
+**Layouts follow Keras.** Rules read weights in the TF layout (Dense
+``(in, out)``, Conv ``(*kernel, in, out)``) unless an initializer gives
+``layout=``. ``default="keras"`` reproduces Keras' own fans, including the
+einsum axes Keras 3 gives the kernels of ``EinsumDense`` (and so of
+``MultiHeadAttention``'s query/key/value/output projections): input axes are
+the kernel axes that the equation contracts, output axes those that appear in
+the output (``"abc,cde->abde"``: fan_in = c, fan_out = d·e).
+
+**default="keras"** maps each layer's configured initializer
+(``kernel_initializer``, ``bias_initializer``, ``embeddings_initializer``,
+``gamma``/``beta``/``moving_mean``/``moving_variance``, ``recurrent_initializer``,
+``depthwise``/``pointwise``, ``alpha``…) to varscale's equivalent:
+``VarianceScaling`` and its presets (Glorot/He/Lecun) to
+:class:`varscale.VarianceScaling` with the same scale, mode and distribution;
+``RandomNormal``, ``RandomUniform``, ``TruncatedNormal`` (cut at ±2 stddev
+around the mean), ``Zeros``, ``Ones``, ``Constant`` and ``Orthogonal`` to the
+core classes. LSTM's ``unit_forget_bias`` sets the forget gate's quarter of the
+bias to ones, as Keras does. A Keras initializer's own seed is not used (the
+model-level ``seed`` decides every value); any other initializer (``Identity``,
+a custom callable) is an error naming the weight.
+
+Importing this module imports Keras (``pip install keras``); ``import
+varscale`` does not.
+
+Example:
+    >>> import keras
+    >>> import varscale as vs
+    >>> from varscale.keras import init_model
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="dense")])
+    >>> report = init_model(model, seed=0)
+    >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+    name          shape   initializer     layout  fan_in  fan_out  std       rule
+    dense/kernel  (8, 4)  glorot_uniform  tf      8       4        0.408248  default=keras
+    dense/bias    (4,)    zeros           -       -       -        0         default=keras
+    >>> w = vs.GlorotUniform(seed=vs.derive_stream(0, "dense/kernel"))((8, 4))
+    >>> bool((model.layers[0].kernel.numpy() == w).all())
+    True
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from ._basic import Constant, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros
+from ._errors import InvalidArgumentError
+from ._fans import Layout
+from ._initializer import VarianceScaling
+from ._report import InitReport, ParamRow, listing
+from ._rules import FanError, ParamPlan, label_of, plan_param, resolve
+from .stream import Stream, derive_stream, resolve_seed
+
+__all__ = ["InitReport", "ParamRow", "einsum_axes", "from_keras", "init_model"]
+
+_DEFAULTS = ("keras", "error", "skip")
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+
+
+# -- Keras initializers → varscale ----------------------------------------------------------------------------
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def from_keras(init: Any, *, where: str = "`init`", layout: str | Layout = "tf") -> Any:
+    """The varscale core initializer equivalent to the Keras 3 initializer ``init`` (seedless).
+
+    ``keras.initializers.VarianceScaling`` and its presets become
+    :class:`varscale.VarianceScaling` with the same scale, mode and
+    distribution (and, when Keras 3.15's ``input_axes``/``output_axes`` are
+    both given, a :class:`varscale.Layout` with those axes; any other axis
+    counts in neither fan, as in Keras); ``RandomNormal`` → :class:`varscale.Normal`,
+    ``RandomUniform`` → :class:`varscale.Uniform`, ``TruncatedNormal(mean,
+    stddev)`` → :class:`varscale.TruncatedNormal` cut at ``mean ± 2·stddev``,
+    ``Zeros``/``Ones``/``Constant`` → the constants, ``Orthogonal(gain)`` →
+    :class:`varscale.Orthogonal` in the TF layout. The Keras seed is dropped.
+
+    Raises:
+        InvalidArgumentError: any other initializer (``Identity``, ``STFT``, a
+            subclass that overrides ``__call__``, a plain callable), naming
+            ``where``.
+
+    Example:
+        >>> import keras
+        >>> from varscale.keras import from_keras
+        >>> from_keras(keras.initializers.HeNormal()).get_config()["distribution"]
+        'truncated_normal'
+        >>> from_keras(keras.initializers.TruncatedNormal(stddev=0.02))
+        TruncatedNormal(mean=0.0, std=0.02, a=-0.04, b=0.04, seed=None)
+    """
+    ki = keras.initializers
+    cls = type(init)
+    label = _snake(cls.__name__)
+    out: Any
+    if isinstance(init, ki.VarianceScaling) and cls.__call__ is ki.VarianceScaling.__call__:
+        in_axes = getattr(init, "input_axes", None)
+        out_axes = getattr(init, "output_axes", None)
+        lay: str | Layout = layout
+        if in_axes is not None and out_axes is not None:
+            lay = _axes_layout(in_axes, out_axes, where)
+        out = VarianceScaling(float(init.scale), str(init.mode), str(init.distribution), layout=lay)
+        if cls is not ki.VarianceScaling:
+            out._label = label
+        return out
+    if cls is ki.RandomNormal:
+        out = Normal(float(init.mean), float(init.stddev))
+    elif cls is ki.RandomUniform:
+        out = Uniform(float(init.minval), float(init.maxval))
+    elif cls is ki.TruncatedNormal:
+        m, s = float(init.mean), float(init.stddev)
+        out = TruncatedNormal(m, s, m - 2.0 * s, m + 2.0 * s)
+        out._label = f"truncated_normal(mean={m:.6g}, stddev={s:.6g})"
+        return out
+    elif cls is ki.Zeros:
+        return Zeros()
+    elif cls is ki.Ones:
+        return Ones()
+    elif cls is ki.Constant:
+        value = np.asarray(init.value)
+        if value.ndim != 0:
+            raise InvalidArgumentError(
+                f"{where}: keras.initializers.Constant with a non-scalar value {init.value!r} has no varscale "
+                f"equivalent; add a rule for this weight (None leaves it as Keras built it)."
+            )
+        return Constant(float(value))
+    elif cls is ki.Orthogonal:
+        out = Orthogonal(float(init.gain), None, layout if isinstance(layout, str) else "tf")
+    else:
+        kind = f"{cls.__module__}.{cls.__qualname__}" if isinstance(init, ki.Initializer) else repr(init)
+        raise InvalidArgumentError(
+            f"{where}: the Keras initializer {kind} has no varscale equivalent (known: VarianceScaling and its "
+            f"Glorot/He/Lecun presets, RandomNormal, RandomUniform, TruncatedNormal, Zeros, Ones, Constant, "
+            f"Orthogonal); add a rule for this weight, or None to leave it as Keras built it."
+        )
+    return out
+
+
+def _axes_layout(in_axes: Sequence[int], out_axes: Sequence[int], where: str, rank: int | None = None) -> Layout:
+    ins, outs = tuple(int(a) for a in in_axes), tuple(int(a) for a in out_axes)
+    if not ins or not outs:
+        raise InvalidArgumentError(
+            f"{where}: Keras gives this kernel input_axes={list(ins)} and output_axes={list(outs)}; a fan over no "
+            f"axis (Keras takes it as 1) has no varscale layout. Add a rule for this weight."
+        )
+    batch: tuple[int, ...] = ()
+    if rank is not None:
+        used = {a % rank for a in ins + outs}
+        batch = tuple(a for a in range(rank) if a not in used)
+    return Layout(in_axis=ins, out_axis=outs, batch_axis=batch)
+
+
+def einsum_axes(equation: str) -> tuple[list[int], list[int]]:
+    """The kernel's (input axes, output axes) of a Keras ``EinsumDense`` equation, as Keras 3 computes them.
+
+    A kernel axis whose letter appears in the output is an output axis;
+    otherwise (the contracted letters of the input) an input axis
+    (``keras/src/layers/core/einsum_dense.py``, ``_analyze_split_string``).
+
+    Example:
+        >>> from varscale.keras import einsum_axes
+        >>> einsum_axes("abc,cde->abde")   # MultiHeadAttention's query projection
+        ([0], [1, 2])
+        >>> einsum_axes("abcd,cde->abe")   # its output projection
+        ([0, 1], [2])
+    """
+    text = re.sub(r"\.\.\.", "0", equation.replace(" ", ""))
+    for pattern in ("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", "0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)",
+                    "([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0"):
+        match = re.match(pattern, text)
+        if match:
+            break
+    else:
+        raise InvalidArgumentError(f"not an EinsumDense equation Keras reads: {equation!r}.")
+    input_spec, weight_spec, output_spec = match.group(1), match.group(2), match.group(3)
+    ins: list[int] = []
+    outs: list[int] = []
+    for i, dim in enumerate(weight_spec):
+        if dim in output_spec:
+            outs.append(i)
+        elif dim in input_spec:
+            ins.append(i)
+        else:
+            raise InvalidArgumentError(f"EinsumDense equation {equation!r}: weight axis {dim!r} matches nothing.")
+    return ins, outs
+
+
+# -- the layers' own initializers ---------------------------------------------------------------------------
+def _initializer_attribute(owner: Any, local: str) -> Any:
+    names = [f"{local}_initializer"]
+    if local.endswith("_kernel"):
+        names.append(local[: -len("_kernel")] + "_initializer")
+    for attr in names:
+        if hasattr(owner, attr):
+            return getattr(owner, attr), attr
+    return None, None
+
+
+class _UnitForgetBias:
+    """A LSTM bias: the layer's bias initializer over the whole vector, its forget quarter set to 1 (Keras)."""
+
+    def __init__(self, base: ParamPlan) -> None:
+        self.base = base
+
+    def matrix(self, shape: tuple[int, ...], stream: Stream) -> np.ndarray[Any, Any]:
+        full = np.array(self.base.draw(shape, "float64", stream), dtype=np.float64)
+        units = shape[0] // 4
+        full[units: 2 * units] = 1.0
+        return full
+
+
+def _plan_keras(core: Any, shape: tuple[int, ...], label: str | None = None) -> ParamPlan:
+    """plan_param, except that Keras' fan-based initializers also run on 0-/1-D weights (fans (1, 1), (k, k))."""
+    if isinstance(core, VarianceScaling) and len(shape) < 2:
+        d = core.describe(shape)
+        return ParamPlan(label or label_of(core), "tf", d.fan_in, d.fan_out, d.std, sampler=core.sampler(shape))
+    return plan_param(core, shape, "tf", label)
+
+
+def _keras_default(owner: Any, local: str, name: str, shape: tuple[int, ...]) -> ParamPlan:
+    if owner is None:
+        raise InvalidArgumentError(f"{name}: no layer of the model owns this weight")
+    init, attr = _initializer_attribute(owner, local)
+    if init is None:
+        raise InvalidArgumentError(
+            f"{name} ({type(owner).__name__}.{local}): the layer has no {local}_initializer attribute"
+        )
+    where = f"{name} ({type(owner).__name__}.{attr})"
+    core: Any = from_keras(init, where=where)
+    if (isinstance(owner, keras.layers.EinsumDense) and local == "kernel" and isinstance(core, VarianceScaling)
+            and (getattr(init, "input_axes", None) is None or getattr(init, "output_axes", None) is None)
+            and hasattr(init, "input_axes")):
+        # EinsumDense.build gives its VarianceScaling kernel initializer the equation's axes (Keras >= 3.12)
+        ins, outs = einsum_axes(owner.equation)
+        cfg = core.get_config()
+        cfg["layout"] = _axes_layout(ins, outs, where, len(shape)).to_config()
+        label = getattr(core, "_label", None)
+        core = VarianceScaling.from_config(cfg)
+        if label is not None:
+            core._label = label
+    if local == "bias" and getattr(owner, "unit_forget_bias", False) and len(shape) == 1 and shape[0] % 4 == 0:
+        base = _plan_keras(core, shape)
+        return ParamPlan(f"{base.label} + unit_forget_bias", base.layout, base.fan_in, base.fan_out, None,
+                         matrix=_UnitForgetBias(base))
+    return _plan_keras(core, shape)
+
+
+# -- rules ------------------------------------------------------------------------------------------------------
+@dataclass
+class _Rule:
+    pattern: Any
+    init: Any
+    text: str
+    used: int = 0
+
+
+def _is_types(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) > 0 and all(isinstance(t, type) for t in value)
+
+
+def _pattern_text(pattern: Any) -> str:
+    if isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, type):
+        return pattern.__name__
+    if _is_types(pattern):
+        return "|".join(t.__name__ for t in pattern)
+    types, glob = pattern
+    names = "|".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    return f"{names}.{glob}"
+
+
+def _resolve_rule(init: Any, where: str) -> Any:
+    if isinstance(init, keras.initializers.Initializer):
+        seed = init.get_config().get("seed")
+        if seed is not None:
+            raise InvalidArgumentError(
+                f"{where}: the Keras initializer {type(init).__name__}(seed={seed!r}) has its own seed; in a "
+                f"model-level rule every weight draws from derive_stream(seed, path) of the model's seed, which "
+                f"wins. Drop seed= from the initializer."
+            )
+        return from_keras(init, where=where)
+    return resolve(init, layout="tf", where=where)
+
+
+def _check_rules(rules: Any) -> list[_Rule]:
+    if rules is None:
+        return []
+    if isinstance(rules, Mapping):
+        rules = list(rules.items())
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
+        raise TypeError(
+            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
+            f"received rules={rules!r}."
+        )
+    out: list[_Rule] = []
+    for rule in rules:
+        if not isinstance(rule, tuple) or len(rule) != 2:
+            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
+        pattern, init = rule
+        ok = isinstance(pattern, (str, type)) or _is_types(pattern) or (
+            isinstance(pattern, tuple) and len(pattern) == 2 and isinstance(pattern[1], str)
+            and (isinstance(pattern[0], type) or _is_types(pattern[0]))
+        )
+        if not ok:
+            raise TypeError(
+                "a rule's pattern must be a glob on weight paths (str), a layer type or tuple of types, or "
+                f"(layer type(s), glob on the weight's name); received pattern {pattern!r} in `rules`."
+            )
+        text = _pattern_text(pattern)
+        out.append(_Rule(pattern, _resolve_rule(init, f"rule {text!r}"), text))
+    return out
+
+
+def _matches(pattern: Any, path: str, local: str, layers: list[Any]) -> bool:
+    if isinstance(pattern, str):
+        return fnmatch.fnmatchcase(path, pattern)
+    if isinstance(pattern, type) or _is_types(pattern):
+        return any(isinstance(layer, pattern) for layer in layers)
+    types, glob = pattern
+    return any(isinstance(layer, types) for layer in layers) and fnmatch.fnmatchcase(local, glob)
+
+
+def _relative(path: str, lead: str) -> str:
+    """The path without the model's own name: Sequential and subclassed models build their layers inside their
+    name scope (``"sequential_3/dense/kernel"``), functional models do not; the name counter must not change
+    the values."""
+    return path[len(lead):] if path.startswith(lead) else path
+
+
+# -- the model's weights and their layers ------------------------------------------------------------------------
+def _sublayers(layer: Any) -> list[Any]:
+    subs = getattr(layer, "_layers", None)
+    if subs is None:  # pragma: no cover - Keras 3 layers all track _layers
+        return []
+    return list(subs)
+
+
+def _owners(model: Any) -> dict[int, list[Any]]:
+    """id(variable) -> [owning layer, its parent, …, the model], the first owner found in a depth-first walk."""
+    found: dict[int, list[Any]] = {}
+    seen: set[int] = set()
+
+    def walk(layer: Any, parents: list[Any]) -> None:
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        chain = [layer, *parents]
+        own = list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+        for v in own:
+            found.setdefault(id(v), chain)
+        for sub in _sublayers(layer):
+            walk(sub, chain)
+
+    walk(model, [])
+    return found
+
+
+def init_model(
+    model: Any,
+    rules: Any = (),
+    *,
+    seed: int,
+    default: str = "keras",
+    strict: bool = True,
+) -> InitReport:
+    """Re-initialize every weight of a built Keras 3 model, each from ``vs.derive_stream(seed, path)``.
+
+    Args:
+        model: a built ``keras.Model`` or layer (every weight created: call it
+            on data or ``model.build(shape)`` first).
+        rules: ``(pattern, initializer)`` pairs (or a mapping); the first
+            matching rule wins. A pattern is a glob on the weight's path
+            (``"dense*/kernel"``, ``"*/bias"``), a layer type or tuple of types
+            (every weight of such a layer, or of a layer inside it:
+            ``keras.layers.LSTM`` matches its cell's weights), or ``(layer
+            type(s), glob on the weight's name)`` such as ``(keras.layers.Dense,
+            "kernel")``. An initializer is anything a torch rule accepts
+            (varscale initializers, names, numbers, ``"normal(std=0.02)"``,
+            framework expressions, a ``vs.Spec``…), a Keras initializer
+            instance (mapped as ``default="keras"`` maps it; unseeded), or
+            None (leave the weight as it is). Layouts are TF's unless given.
+        seed: an int in ``[0, 2**64)``. An initializer with its own seed is
+            refused in a rule.
+        default: what a weight no rule matches gets: ``"keras"`` (the layer's
+            own configured initializer, see the module docstring), ``"error"``
+            (raise, naming them all) or ``"skip"`` (leave it).
+        strict: a rule that matches no weight is an error (True) or a warning
+            (False).
+
+    Returns:
+        An :class:`InitReport` (path, shape, initializer, layout, fans, std
+        and rule per weight); ``print(report)`` prints a table. Non-floating
+        weights (counters, seed states) are listed as skipped.
+
+    Raises:
+        InvalidArgumentError: a weight no rule matches (``default="error"``), a
+            layer initializer with no varscale equivalent (``default="keras"``),
+            a fan-based rule on a weight with fewer than 2 dimensions, a rule
+            that matches nothing (``strict``), a rule on a non-floating weight,
+            or an unbuilt model. Nothing is assigned when anything is refused.
+
+    Example:
+        >>> import keras
+        >>> from varscale.keras import init_model
+        >>> model = keras.Sequential([keras.Input((3, 16)), keras.layers.LSTM(8, name="lstm")])
+        >>> report = init_model(model, [("*/kernel", "he_normal")], seed=0)
+        >>> [(r.name, r.initializer, r.rule) for r in report]  # doctest: +NORMALIZE_WHITESPACE
+        [('lstm/lstm_cell/kernel', 'he_normal', '*/kernel'),
+         ('lstm/lstm_cell/recurrent_kernel', 'orthogonal', 'default=keras'),
+         ('lstm/lstm_cell/bias', 'zeros + unit_forget_bias', 'default=keras')]
+        >>> model.layers[0].cell.bias.numpy()[8:16].tolist() == [1.0] * 8
+        True
+    """
+    if not isinstance(model, keras.layers.Layer):
+        raise TypeError(f"`model` must be a Keras 3 model or layer; received model={model!r}.")
+    if not model.built:
+        raise InvalidArgumentError(
+            f"`model` {model.name!r} is not built: its weights do not exist yet. Call it on data or "
+            f"model.build(input_shape) first."
+        )
+    checked = _check_rules(rules)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
+    key = resolve_seed(int(seed))
+    assert key is not None
+    if not isinstance(default, str) or default not in _DEFAULTS:
+        raise InvalidArgumentError(
+            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
+        )
+
+    owners = _owners(model)
+    lead = f"{model.name}/"
+    seen: set[int] = set()
+    plan: list[tuple[Any, ParamRow, ParamPlan | None]] = []
+    unmatched: list[str] = []
+    refused: list[str] = []
+    fan_errors: list[str] = []
+    not_float: list[str] = []
+    for weight in model.weights:
+        if id(weight) in seen:
+            continue
+        seen.add(id(weight))
+        path = _relative(str(weight.path), lead)
+        local = str(weight.name)
+        shape = tuple(int(s) for s in weight.shape)
+        dtype = str(weight.dtype)
+        chain = owners.get(id(weight), [])
+        rule = next((r for r in checked if _matches(r.pattern, path, local, chain)), None)
+        if rule is not None:
+            rule.used += 1
+        if dtype not in _FLOATS:
+            if rule is not None and rule.init is not None:
+                not_float.append(f"{path} ({dtype}, rule {rule.text!r})")
+            plan.append((weight, ParamRow(path, shape, "-", None, None, None, "not floating", True, dtype=dtype),
+                         None))
+            continue
+        if rule is not None:
+            if rule.init is None:
+                plan.append((weight, ParamRow(path, shape, "-", None, None, None, rule.text, True, dtype=dtype),
+                             None))
+                continue
+            try:
+                pp = plan_param(rule.init, shape, "tf")
+            except FanError as err:
+                fan_errors.append(f"{path} {shape} matched rule {rule.text!r}: {err}")
+                continue
+            rule_text = rule.text
+        elif default == "error":
+            unmatched.append(path)
+            continue
+        elif default == "skip":
+            plan.append((weight, ParamRow(path, shape, "-", None, None, None, "default=skip", True, dtype=dtype),
+                         None))
+            continue
+        else:
+            try:
+                pp = _keras_default(chain[0] if chain else None, local, path, shape)
+            except InvalidArgumentError as err:
+                refused.append(str(err).rstrip("."))
+                continue
+            rule_text = "default=keras"
+        row = ParamRow(path, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
+                       dtype=dtype)
+        plan.append((weight, row, pp))
+
+    problems = []
+    if unmatched:
+        problems.append(
+            f"{len(unmatched)} weight(s) match no rule: {listing(unmatched)}; add rules for them, or pass "
+            f"default='keras' (each layer's own initializers) or 'skip' to leave them as they are."
+        )
+    if refused:
+        problems.append(f"default='keras' cannot initialize {len(refused)} weight(s): {'; '.join(refused[:12])}.")
+    if fan_errors:
+        problems.append(
+            f"{len(fan_errors)} weight(s) with fewer than 2 dimensions matched a fan-based initializer: "
+            f"{listing(fan_errors)}. Restrict the rule (e.g. '*/kernel', or (keras.layers.Dense, 'kernel')) or put a "
+            f"rule for biases/norms before it ('*/bias' → 0.0)."
+        )
+    if not_float:
+        problems.append(
+            f"{len(not_float)} non-floating weight(s) matched a rule: {listing(not_float)}; only floating weights "
+            f"can be initialized (restrict the rule, or map them to None)."
+        )
+    unused = [r.text for r in checked if r.used == 0]
+    if unused:
+        message = (
+            f"{len(unused)} rule(s) match no weight: {listing(unused)}; patterns are globs on weight paths such "
+            f"as {listing([row.name for _, row, _ in plan][:3])}."
+        )
+        if strict:
+            problems.append(message + " Pass strict=False to only warn.")
+        else:
+            warnings.warn(message, stacklevel=2)
+    if problems:
+        raise InvalidArgumentError(" ".join(problems))
+
+    for weight, row, todo in plan:
+        if todo is None:
+            continue
+        values = todo.draw(row.shape, row.dtype, derive_stream(key.seed, row.name))
+        weight.assign(values)
+    return InitReport([row for _, row, _ in plan])
+
