@@ -297,8 +297,12 @@ def _fill(
     chunk_elems: int,
     full_shape: tuple[int, ...] | None = None,
     offsets: tuple[int, ...] | None = None,
+    engine: str | None = None,
 ) -> None:
-    """Fill ``param`` (of ``shape``), the block at ``offsets`` of ``full_shape``, by ``plan``."""
+    """Fill ``param`` (of ``shape``), the block at ``offsets`` of ``full_shape``, by ``plan``.
+
+    ``engine``: None (the compiled kernel for CPU tensors, the torch engine on accelerators), ``"torch"``
+    (the torch engine everywhere) or ``"numba"``/``"numpy"`` (host engines, copied to the device)."""
     full = shape if full_shape is None else full_shape
     offs = offsets if offsets is not None else (0,) * len(shape)
     whole = full == shape
@@ -316,9 +320,20 @@ def _fill(
         return
     assert plan.sampler is not None
     sampler = plan.sampler
+    if engine == "torch" or (engine is None and param.device.type != "cpu"):
+        # the stream in torch ops on the tensor's own device (same bits; no host round trip)
+        from ._engine_torch import fill_tensor
+
+        where = None if whole else tuple(slice(o, o + n) for o, n in zip(offs, shape, strict=True))
+        if gen_dtype is None:
+            fill_tensor(param, full, sampler, stream, region=where)
+        else:
+            tmp = torch.empty(shape, dtype=getattr(torch, gen_dtype), device=param.device)
+            param.copy_(fill_tensor(tmp, full, sampler, stream, region=where))
+        return
     view = _numpy_view(param) if gen_dtype is None else None
     if view is not None and whole:
-        draw_into(view, full, dtype, sampler, stream)
+        draw_into(view, full, dtype, sampler, stream, engine=engine)
         return
     if not shape:
         param.copy_(_to_torch(np.asarray(draw(full, dtype, sampler, stream))).reshape(()))
@@ -334,9 +349,9 @@ def _fill(
             sub = param[region]
             sub_view = _numpy_view(sub)
             if sub_view is not None:
-                draw_into(sub_view, full, dtype, sampler, stream, region=where)
+                draw_into(sub_view, full, dtype, sampler, stream, region=where, engine=engine)
                 continue
-        block = draw(full, dtype, sampler, stream, region=where)
+        block = draw(full, dtype, sampler, stream, region=where, engine=engine)
         if staging is not None:
             staging.copy(param[region], block)
         else:
@@ -396,6 +411,16 @@ def _check_target(tensor: Any, name: str, argument: str) -> torch.Tensor:
     return tensor
 
 
+def _engine(engine: Any) -> str | None:
+    if engine is None:
+        return None
+    if engine not in ("torch", "numba", "numpy"):
+        raise InvalidArgumentError(
+            f"`engine` must be None (automatic), 'torch', 'numba' or 'numpy'; received engine={engine!r}."
+        )
+    return str(engine)
+
+
 def _gen_dtype(gen_dtype: Any) -> str | None:
     if gen_dtype is None:
         return None
@@ -435,6 +460,7 @@ def init_module(
     strict: bool = True,
     gen_dtype: str | None = None,
     chunk_elems: int = 1 << 24,
+    engine: str | None = None,
 ) -> InitReport:
     """Initialize every parameter of ``module`` in place by ``rules`` and ``default``, each from its own stream.
 
@@ -473,6 +499,11 @@ def init_module(
             cast (the behaviour of varscale ≤ 0.1).
         chunk_elems: elements drawn at a time when a copy is needed
             (accelerator parameters, ``gen_dtype``, non-contiguous tensors).
+        engine: None (default: the compiled CPU kernel for CPU parameters,
+            the torch engine — the stream in torch ops on the parameter's own
+            device — for parameters on an accelerator), ``"torch"`` (the torch
+            engine for every parameter), ``"numba"`` or ``"numpy"`` (host
+            engines). Every engine gives the same bits.
 
     Returns:
         An :class:`InitReport` (name, shape, initializer, layout, fan_in,
@@ -522,6 +553,7 @@ def init_module(
     gen = _gen_dtype(gen_dtype)
     if isinstance(chunk_elems, bool) or not isinstance(chunk_elems, int) or chunk_elems < 1:
         raise InvalidArgumentError(f"`chunk_elems` must be a positive int; received chunk_elems={chunk_elems!r}.")
+    eng = _engine(engine)
     lead = prefix.rstrip(".") + "." if prefix.strip(".") else ""
 
     # plan every parameter before touching any, so that a bad rule changes nothing
@@ -623,7 +655,7 @@ def init_module(
         for name, param, row, todo, post in plan:
             if row.skipped or todo is None:
                 continue
-            _fill(param.data, row.shape, todo, derive_stream(key.seed, name), gen, chunk_elems)
+            _fill(param.data, row.shape, todo, derive_stream(key.seed, name), gen, chunk_elems, engine=eng)
             if post is not None:
                 post(param.data)
         for mod_name, owner in module.named_modules():
@@ -664,6 +696,7 @@ def fill_shard(
     *,
     gen_dtype: str | None = None,
     chunk_elems: int = 1 << 24,
+    engine: str | None = None,
 ) -> torch.Tensor:
     """Fill ``tensor``, the local shard at ``offsets`` of a parameter of ``full_shape``, with exactly its slice.
 
@@ -684,6 +717,7 @@ def fill_shard(
             values :func:`init_module` gives parameter ``name``.
         gen_dtype: None (the shard's own dtype), ``"float32"`` or ``"float64"`` (as :func:`init_module`).
         chunk_elems: elements drawn and copied at a time.
+        engine: as :func:`init_module` (the torch engine for shards on an accelerator).
 
     Returns:
         ``tensor``.
@@ -732,5 +766,6 @@ def fill_shard(
     except FanError as err:
         raise InvalidArgumentError(f"`init` {err}; received full_shape={full!r}.") from None
     with torch.no_grad():
-        _fill(t.data, local, pp, stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs))
+        _fill(t.data, local, pp, stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs),
+              engine=_engine(engine))
     return tensor
