@@ -56,7 +56,7 @@ def test_philox_equals_reference_and_random123() -> None:
 @pytest.mark.parametrize("law", range(len(LAWS)))
 def test_torch_engine_equals_numpy_reference(law: int, dtype: str) -> None:
     init = LAWS[law]
-    shape = (389, 1001)  # 389 389 elements: every branch of Φ⁻¹ (central, near and far tails) is hit
+    shape = (389, 1001)  # 389 389 elements: the central region and the near tails (far tail: test below)
     ref = init(shape, dtype, engine="numpy")
     t = torch.empty(shape, dtype=getattr(torch, dtype))
     fill_tensor(t, shape, init.sampler(shape), init._stream)
@@ -109,3 +109,20 @@ def test_init_module_through_the_torch_engine() -> None:
     np.testing.assert_array_equal(_torch_bits(shard), _bits(want))
     with pytest.raises(vs.InvalidArgumentError, match="engine"):
         init_module(net, (), seed=5, default="torch", engine="jax")
+
+
+def test_far_tail_and_extreme_variates_equal_the_reference() -> None:
+    # the far tail (p < e**-25) needs 53-bit variates near 0 and 1: feed the smallest and largest words directly
+    from varscale import _engine_numpy as ref
+    from varscale._engine_torch import _normal_z
+    from varscale._plan import normal_sampler
+
+    k = np.concatenate([np.arange(0, 2000, dtype=np.uint64), (2**53 - 1) - np.arange(0, 2000, dtype=np.uint64),
+                        np.uint64(2**40) * np.arange(1, 2000, dtype=np.uint64)])
+    u = (k.astype(np.float64) + 0.5) * 2.0**-53
+    ub = ((np.uint64(2**53 - 1) - k).astype(np.float64) + 0.5) * 2.0**-53
+    for sp in (normal_sampler(0.0, 1.0), normal_sampler(0.0, 1.0, -7.0, 9.0), normal_sampler(0.0, 1.0, -2.0, 2.0)):
+        want = ref.normal_z(u.copy(), ub.copy(), sp)
+        got = _normal_z(torch.from_numpy(u.copy()), torch.from_numpy(ub.copy()), sp).numpy()
+        np.testing.assert_array_equal(_bits(got), _bits(want))
+    assert np.abs(ref.normal_z(u[:5].copy(), ub[:5].copy(), normal_sampler(0.0, 1.0))).max() > 8  # far tail reached
