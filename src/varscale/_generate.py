@@ -302,9 +302,4 @@ def draw_into(
             f"`out` must be a contiguous array of {plan.size} {storage.name} elements; received "
             f"{out.size} {out.dtype.name} elements."
         )
-    name = resolve_engine(engine)
-    if name == "numba":
-        from . import _engine_numba as eng
-    else:
-        from . import _engine_numpy as eng  # type: ignore[no-redef]
-    eng.fill(flat, plan, stream, sampler, fmt)
+    _fill(flat, plan, stream, sampler, fmt, resolve_engine(engine))
