@@ -346,6 +346,12 @@ def _probe(tensor: Any, op: str, a: float, b: float, *, empty: bool) -> None:
             raise RuntimeError(f"{label} is out of bounds for {cname}")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    if b - a > top:
+        label = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}[real]
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{label}>::max(), but found to={b:g} and "
+            f"from={a:g} which result in to-from to exceed the limit"
+        )
 
 
 def _probe_new_tensor(name: str, v: float) -> None:
@@ -414,16 +420,17 @@ def _imag_stream(stream: Stream) -> Stream:
 def _generate(tensor: Any, sampler: Sampler, stream: Stream, complex_sampler: Sampler | None) -> np.ndarray:
     shape = _shape(tensor)
     name = _dtype_name(tensor)
-    if name in _COMPLEX:
-        real = _COMPLEX[name]
-        csampler = complex_sampler if complex_sampler is not None else sampler
-        re = draw(shape, real, csampler, stream)
-        im = draw(shape, real, csampler, _imag_stream(stream))
-        out = np.empty(shape, dtype=name)
-        out.real = re
-        out.imag = im
-        return out
-    return draw(shape, name, sampler, stream)
+    with np.errstate(over="ignore"):  # values beyond the dtype become ±inf silently, as in torch
+        if name in _COMPLEX:
+            real = _COMPLEX[name]
+            csampler = complex_sampler if complex_sampler is not None else sampler
+            re = draw(shape, real, csampler, stream)
+            im = draw(shape, real, csampler, _imag_stream(stream))
+            out = np.empty(shape, dtype=name)
+            out.real = re
+            out.imag = im
+            return out
+        return draw(shape, name, sampler, stream)
 
 
 def _constant_values(tensor: Any, value: float) -> np.ndarray:
