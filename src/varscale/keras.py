@@ -340,6 +340,14 @@ def _matches(pattern: Any, path: str, local: str, layers: list[Any]) -> bool:
     return any(isinstance(layer, types) for layer in layers) and fnmatch.fnmatchcase(local, glob)
 
 
+def _storage_dtype(weight: Any) -> str:
+    """The dtype the backend really stores (JAX without x64 keeps a "float64" Keras weight in float32)."""
+    value = getattr(weight, "value", None)
+    if value is not None and hasattr(value, "dtype"):
+        return str(keras.backend.standardize_dtype(value.dtype))
+    return str(weight.dtype)  # pragma: no cover - every Keras 3 variable has a value
+
+
 def _relative(path: str, lead: str) -> str:
     """The path without the model's own name: Sequential and subclassed models build their layers inside their
     name scope (``"sequential_3/dense/kernel"``), functional models do not; the name counter must not change
@@ -463,7 +471,7 @@ def init_model(
         path = _relative(str(weight.path), lead)
         local = str(weight.name)
         shape = tuple(int(s) for s in weight.shape)
-        dtype = str(weight.dtype)
+        dtype = _storage_dtype(weight)
         chain = owners.get(id(weight), [])
         rule = next((r for r in checked if _matches(r.pattern, path, local, chain)), None)
         if rule is not None:

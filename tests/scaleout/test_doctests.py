@@ -10,7 +10,8 @@ import pytest
 from _support import need
 
 MODULES = [("varscale.io", ["safetensors", "zarr", "dask"]), ("varscale.dask", ["dask"]),
-           ("varscale.torch", ["torch"]), ("varscale.jax", ["jax"])]
+           ("varscale.torch", ["torch"]), ("varscale.jax", ["jax"]),
+           ("varscale.keras", ["keras"]), ("varscale._report", [])]
 
 
 @pytest.mark.parametrize(("name", "needs"), MODULES, ids=[m for m, _ in MODULES])
