@@ -547,7 +547,7 @@ class _Reader:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
             node.value, bool
         ):
-            v = float(node.value)
+            v = _as_float(node.value, what, self, node)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = self.number(node.operand, what)
             v = -v if isinstance(node.op, ast.USub) else v
@@ -593,6 +593,15 @@ class _Reader:
         if not math.isfinite(v):
             raise self.fail(f"`{what}` must be finite", node)
         return v
+
+
+def _as_float(value: int | float, what: str, r: _Reader, node: ast.AST) -> float:
+    """``float(value)``, refusing an integer beyond float64 (``10**400``) as the source would."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise r.fail(f"`{what}` must be finite: the integer is too large for a float (OverflowError)",
+                     node) from None
 
 
 @dataclass(frozen=True)
@@ -662,7 +671,7 @@ class _Call:
         v = self.r.value(self.nodes[p], p)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.r.fail(f"`{p}` of {self.name}() must be a number; received {p}={v!r}", self.nodes[p])
-        return float(v)
+        return _as_float(v, p, self.r, self.nodes[p])
 
     def text(self, p: str, default: str) -> str:
         if p not in self.nodes:

@@ -90,6 +90,10 @@ class _UnrepresentableError(Exception):
     """A number of the translated code is 0, inf or NaN in float64 (the law is not)."""
 
 
+class UnrepresentableNumberError(InvalidArgumentError):
+    """:func:`translate` refuses a target whose code would need a number float64 cannot hold (0, inf)."""
+
+
 def _num(x: float) -> str:
     """The shortest text that reads back as the same float64 (``repr``), never rounded.
 
@@ -512,7 +516,7 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
     try:
         return _translate_spec(spec, to, dims)
     except _UnrepresentableError as err:
-        raise InvalidArgumentError(
+        raise UnrepresentableNumberError(
             f"cannot translate {spec.call or 'this initializer'} to {to!r}: {err} (the parameters underflow or "
             f"overflow float64 for this law); received spec_or_source={spec.source or spec.call!r}, "
             f"shape={dims!r}."

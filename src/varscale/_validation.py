@@ -76,6 +76,11 @@ def check_shape(shape: Any, argument: str = "shape") -> tuple[int, ...]:
                 f"`{argument}` must contain non-negative integers; received {argument}={shape!r} "
                 f"with the negative dimension {d}."
             )
+        if d > MAX_ELEMENTS:  # even beside a zero: no index, fan or file header can hold it
+            raise InvalidArgumentError(
+                f"`{argument}` dimensions must be at most {MAX_ELEMENTS} (2**63 - 1); received "
+                f"{argument}={shape!r} with the dimension {d}."
+            )
     count_elements(dims, argument)
     return dims
 
@@ -98,7 +103,10 @@ def check_scale(scale: Any, argument: str = "scale") -> float:
             f"`{argument}` must be a positive finite float; received {argument}={scale!r} "
             f"of type {type(scale).__name__}."
         )
-    value = float(scale)
+    try:
+        value = float(scale)
+    except OverflowError:  # an int beyond float64 (10**400)
+        value = math.inf
     if not math.isfinite(value) or value <= 0.0:
         raise InvalidArgumentError(
             f"`{argument}` must be a positive finite float; received {argument}={scale!r}."

@@ -36,7 +36,13 @@ from ._fans import compute_fans
 from ._files import atomic_output, check_space, check_target
 from ._initializer import VarianceScaling
 from ._parse import Spec, parse
-from ._translate import TARGETS, spec_from_initializer, translate
+from ._translate import (
+    TARGETS,
+    UnrepresentableNumberError,
+    spec_from_initializer,
+    translate,
+)
+from ._validation import check_shape
 from .stream import derive_stream
 
 __all__ = ["initializer_for", "main", "resolve", "spec_from_string"]
@@ -56,6 +62,8 @@ def spec_from_string(text: str, seed: int | None = None, layout: str | None = No
             cfg = json.loads(text)
         except json.JSONDecodeError as err:
             raise _UsageError(f"SPEC is not valid JSON: {err}") from None
+        except RecursionError:
+            raise _UsageError("SPEC is JSON nested too deeply to read") from None
         init = _registry.deserialize(cfg)
     elif ":" in text:
         name, _, args = text.partition(":")
@@ -131,7 +139,7 @@ def resolve(text: str) -> tuple[Spec, VarianceScaling | None]:
 def _is_varscale_config(text: str) -> bool:
     try:
         cfg = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if not isinstance(cfg, dict):
         return False
@@ -144,6 +152,7 @@ def _is_varscale_config(text: str) -> bool:
 
 def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> VarianceScaling:
     """A varscale initializer drawing ``spec``'s distribution for ``shape``."""
+    spec.check_shape(shape, drawing=True)  # the source's own refusals: fewer than 2 axes, a zero fan
     layout = spec.layout
     if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg") and spec.jax_axes is None:
         scale = spec.scale_value
@@ -259,10 +268,30 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float as the string ``"inf"``, ``"-inf"`` or ``"nan"`` (standard JSON).
+
+    Example:
+        >>> _json_safe({"std": float("inf"), "bounds": (-float("inf"), 0.5)})
+        {'std': 'inf', 'bounds': ['-inf', 0.5]}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def _equivalents(spec: Spec, shape: tuple[int, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for t in TARGETS:
-        tr = translate(spec, t, shape)
+        try:
+            tr = translate(spec, t, shape)
+        except UnrepresentableNumberError as err:  # one target's numbers overflow float64: say so, keep the rest
+            out[t] = {"code": None, "verdict": "impossible", "notes": [str(err)], "shape": None}
+            continue
         out[t] = {"code": tr.code, "verdict": tr.verdict, "notes": list(tr.notes),
                   "shape": list(tr.target_shape) if tr.target_shape is not None else None}
     return out
@@ -286,7 +315,7 @@ def _explain(args: argparse.Namespace) -> int:
         base.update(d)
         base.update(shape=list(d["shape"]), bounds=[b if math.isfinite(b) else str(b) for b in d["bounds"]])
         d = base
-        print(json.dumps(dict(d, equivalents=eq), indent=2))
+        print(json.dumps(_json_safe(dict(d, equivalents=eq)), indent=2, allow_nan=False))
         return 0
     print(f"{spec.framework}: {spec.call}")
     labels = {"param_std": "sigma'", "std": "std (realized)"}
@@ -300,7 +329,7 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"{labels.get(key, key):<14}  {'-' if v is None else v}")
     print("\nequivalents:")
     for t, e in eq.items():
-        print(f"  {t:<10} {e['verdict']:<16} {e['code']}")
+        print(f"  {t:<10} {e['verdict']:<16} {e['code'] or '-'}")
         for note in e["notes"]:
             print(f"  {'':<10} - {note}")
     return 0
@@ -310,8 +339,9 @@ def _translate(args: argparse.Namespace) -> int:
     spec, _ = resolve(args.spec)
     tr = translate(spec, args.to, args.shape)
     if args.json:
-        print(json.dumps({"target": tr.target, "code": tr.code, "verdict": tr.verdict, "notes": list(tr.notes),
-                          "shape": tr.shape, "target_shape": tr.target_shape}, indent=2))
+        print(json.dumps(_json_safe({"target": tr.target, "code": tr.code, "verdict": tr.verdict,
+                                     "notes": list(tr.notes), "shape": tr.shape, "target_shape": tr.target_shape}),
+                         indent=2, allow_nan=False))
     else:
         print(tr.code)
         print(f"# verdict: {tr.verdict}")
@@ -423,11 +453,39 @@ def _density(spec: Spec, shape: tuple[int, ...], x: np.ndarray[Any, Any]) -> np.
     return np.where(np.abs(x) <= spec.cut * p, pdf / mass, 0.0)
 
 
+_PLOT_VALUES = 1 << 21  # values drawn for a histogram (16 MiB of float64)
+_PLOT_BINS = 10_000  # more bins than the 800-pixel canvas has columns draw nothing more
+
+
+def _leading_region(shape: tuple[int, ...], limit: int) -> tuple[int | slice, ...] | None:
+    """A region of the first at most ``limit`` elements of ``shape`` in C order (at least one).
+
+    Example:
+        >>> _leading_region((1, 400_000_000), 1 << 21)
+        (0, slice(0, 2097152, None))
+        >>> _leading_region((300, 70), 1 << 21)
+        (slice(0, 300, None),)
+    """
+    if not shape:
+        return None
+    region: list[int | slice] = []
+    for axis, dim in enumerate(shape):
+        per = math.prod(shape[axis + 1:])  # elements under one index of this axis
+        if per <= limit:
+            region.append(slice(0, max(1, min(dim, limit // max(per, 1)))))
+            return tuple(region)
+        region.append(0)
+    return tuple(region)
+
+
 def _plot(args: argparse.Namespace) -> int:
     if not str(args.out).endswith(".png"):
         raise _UsageError(f"--out must end in .png; received {args.out!r}")
-    if args.bins < 1:
-        raise _UsageError(f"--bins must be a positive integer; received {args.bins!r}")
+    if not 1 <= args.bins <= _PLOT_BINS:
+        raise _UsageError(f"--bins must be an integer from 1 to {_PLOT_BINS} (the canvas is 800 pixels wide); "
+                          f"received {args.bins!r}")
+    if math.prod(args.shape) == 0:
+        raise InvalidArgumentError(f"`shape` has no elements to plot; received shape={tuple(args.shape)!r}.")
     try:  # the Agg canvas directly: no pyplot, no global backend switch
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -437,12 +495,9 @@ def _plot(args: argparse.Namespace) -> int:
     init = _init_of(args.spec, args.shape, args.seed)
     target = check_target(args.out, args.force)
     d = spec.describe(args.shape)
-    # at most ~2 million values: whole leading rows of the full tensor (fans from the full shape)
+    # at most _PLOT_VALUES values: the first ones of the full tensor in C order (fans from the full shape)
     shape = tuple(args.shape)
-    per_row = max(1, math.prod(shape[1:]))
-    rows = max(1, min(shape[0], (1 << 21) // per_row)) if shape else 1
-    region = (slice(0, rows),) if shape else None
-    x = init(shape, "float64", region=region).ravel()
+    x = init(shape, "float64", region=_leading_region(shape, _PLOT_VALUES)).ravel()
     fig = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -474,23 +529,59 @@ def _read_shapes(path: str) -> dict[str, tuple[int, ...]]:
         (n,) = struct.unpack("<Q", data[:8])
         try:
             header = json.loads(data[8:8 + n])
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidArgumentError(f"`shapes` has a bad safetensors header; received shapes={path!r}") from None
-        obj = {k: v["shape"] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+        if not isinstance(header, dict):
+            raise InvalidArgumentError(
+                f"`shapes` has a bad safetensors header: a JSON {_JSON_TYPES.get(type(header), type(header).__name__)} where safetensors has an "
+                f"object {{name: {{\"dtype\", \"shape\", \"data_offsets\"}}}}; received shapes={path!r}"
+            )
+        obj: Any = {}
+        for k, v in header.items():
+            if k == "__metadata__":
+                continue
+            if not isinstance(v, dict) or "shape" not in v:
+                raise InvalidArgumentError(
+                    f"`shapes` has a bad safetensors header: the entry {_clip(k)} has no \"shape\" "
+                    f"(received {_clip(v)}); received shapes={path!r}"
+                )
+            obj[k] = v["shape"]
     else:
         try:
             obj = json.loads(data)
         except (ValueError, UnicodeDecodeError) as err:
             raise InvalidArgumentError(f"`shapes` must be JSON {{name: shape}}; received shapes={path!r}: {err}") \
                 from None
+        except RecursionError:
+            raise InvalidArgumentError(f"`shapes` is JSON nested too deeply to read; received shapes={path!r}") \
+                from None
     if not isinstance(obj, dict) or not obj:
         raise InvalidArgumentError(f"`shapes` must map tensor names to shapes; received shapes={path!r}")
     out: dict[str, tuple[int, ...]] = {}
     for k, v in obj.items():
+        name = str(k)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                f"`shapes` has a tensor name that is not valid UTF-8 text (a lone surrogate): {_clip(name)}; "
+                f"received shapes={path!r}"
+            ) from None
         if not isinstance(v, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v):
-            raise InvalidArgumentError(f"`shapes`[{k!r}] must be a list of non-negative ints; received {v!r}")
-        out[str(k)] = tuple(v)
+            raise InvalidArgumentError(
+                f"`shapes`[{_clip(name)}] must be a list of non-negative ints; received {_clip(v)}"
+            )
+        out[name] = check_shape(v, f"shapes[{_clip(name)}]")
     return out
+
+
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _clip(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` (control characters and lone surrogates escaped), cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -544,8 +635,8 @@ def _init(args: argparse.Namespace) -> int:
                      "-" if plan.std is None else f"{plan.std:.4g}", _escape(match[0])))
     problems = []
     if unmatched:
-        problems.append(f"{len(unmatched)} tensor(s) match no --rule: {_some(unmatched)}; rules: "
-                        f"{_some([_escape(g) for g, _ in rules])}")
+        problems.append(f"{len(unmatched)} tensor(s) match no --rule: {_some([_clip(n) for n in unmatched])}; "
+                        f"rules: {_some([_escape(g) for g, _ in rules])}")
     if fan_errors:
         problems.append(f"{len(fan_errors)} tensor(s) with fewer than 2 dimensions matched a fan-based rule: "
                         f"{_some(fan_errors)}; put a rule for them first (e.g. --rule '*.bias=zeros')")

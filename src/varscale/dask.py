@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dask.array as da
@@ -118,6 +119,7 @@ def _normalize_chunks(chunks: Any, dims: tuple[int, ...], dtype: np.dtype[Any]) 
         "allowed: 'auto', an int > 0 or -1, a byte-size string, or per axis an int > 0, -1, None or a tuple "
         "of chunk sizes summing to the axis"
     )
+    _check_chunk_count(chunks, dims, dtype)
     try:
         normal = da.core.normalize_chunks(chunks, dims, dtype=dtype)
     except (ZeroDivisionError, ValueError, TypeError, AttributeError) as err:
@@ -131,3 +133,61 @@ def _normalize_chunks(chunks: Any, dims: tuple[int, ...], dtype: np.dtype[Any]) 
         )
     return tuple(tuple(int(c) for c in axis) for axis in normal)
 
+
+
+#: Most chunks :func:`array` builds a graph for. Dask holds about 1.3 KiB per chunk of this graph
+#: (100 000 chunks: ~130 MiB and ~5 s to build), so a million chunks is already ~1.3 GiB.
+MAX_CHUNKS = 1_000_000
+
+
+def _planned_blocks(chunks: Any, dims: tuple[int, ...], dtype: np.dtype[Any]) -> tuple[list[int], int]:
+    """Blocks per axis that ``chunks`` asks for, and a lower bound on the total, before Dask builds them.
+
+    Ints, ``-1``/``None`` and explicit tuples are counted exactly; ``"auto"``
+    and byte sizes (``"16MiB"``) give at least ``nbytes / chunk-size`` chunks.
+    Anything else counts 1 here and is left to Dask's own checks.
+    """
+    n = len(dims)
+    if isinstance(chunks, dict):
+        per_axis = [chunks.get(i, chunks.get(i - n, -1)) for i in range(n)]
+    elif isinstance(chunks, (tuple, list)) and len(chunks) == n:
+        per_axis = list(chunks)
+    else:
+        per_axis = [chunks] * n
+    blocks: list[int] = []
+    strings = []
+    for dim, c in zip(dims, per_axis, strict=True):
+        if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) and c > 0:
+            blocks.append(-(-dim // int(c)) if dim else 1)
+        elif isinstance(c, (tuple, list)):
+            blocks.append(max(1, len(c)))
+        else:
+            blocks.append(1)
+            if isinstance(c, str):
+                strings.append(c)
+    bound = math.prod(blocks)
+    if strings and len(strings) == n:  # every axis sized by bytes: each chunk holds at most the limit
+        from dask import config
+        from dask.utils import parse_bytes
+
+        try:
+            limit = min(parse_bytes(config.get("array.chunk-size") if s == "auto" else s) for s in strings)
+        except (ValueError, TypeError, KeyError):
+            return blocks, bound  # Dask says what is wrong with the string
+        if limit > 0:
+            bound = max(bound, -(-math.prod(dims) * dtype.itemsize // limit))
+    return blocks, bound
+
+
+def _check_chunk_count(chunks: Any, dims: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """Refuse, before Dask builds anything, a chunking of more than :data:`MAX_CHUNKS` chunks."""
+    blocks, bound = _planned_blocks(chunks, dims, dtype)
+    if bound > MAX_CHUNKS or max(blocks, default=1) > MAX_CHUNKS:
+        exact = bound == math.prod(blocks)
+        what = f"{bound} chunks ({' x '.join(map(str, blocks))} blocks per axis)" if exact else (
+            f"at least {bound} chunks of at most the chunk size")
+        raise InvalidArgumentError(
+            f"`chunks` gives {what} for shape={dims!r}, "
+            f"more than the {MAX_CHUNKS} varscale.dask builds a task graph for (about 1.3 KiB of memory each); "
+            f"received chunks={chunks!r}: use larger chunks."
+        )

@@ -160,7 +160,13 @@ def derive_stream(seed: int, name: str) -> Stream:
     key = _check_u64(seed, "seed")
     if not isinstance(name, str):
         raise TypeError(f"`name` must be a string; received name={name!r} of type {type(name).__name__}.")
-    digest = hashlib.sha256(b"varscale-stream-v1\x00" + name.encode("utf-8")).digest()
+    try:
+        data = name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") has no UTF-8 form, so no stream id
+        raise InvalidArgumentError(
+            f"`name` must be valid Unicode text that UTF-8 can encode (no lone surrogates); received name={name!r}."
+        ) from None
+    digest = hashlib.sha256(b"varscale-stream-v1\x00" + data).digest()
     return Stream(key, int.from_bytes(digest[:8], "little"))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,10 @@ CORE: list[Row] = [
     Row("shape-over-2**63", lambda: he()((2**32, 2**32)), InvalidArgumentError,
         ("`shape`", "18446744073709551616", "(4294967296, 4294967296)")),
     Row("shape-over-2**63-1d", lambda: he()((2**63,)), InvalidArgumentError, ("`shape`", str(2**63))),
+    Row("shape-dim-over-2**63-beside-zero", lambda: vs.GlorotNormal(seed=0)((0, 10**400)), InvalidArgumentError,
+        ("`shape`", "2**63 - 1", "1" + "0" * 400)),
+    Row("describe-dim-over-2**63-beside-zero", lambda: vs.GlorotNormal().describe((10**30, 0)), InvalidArgumentError,
+        ("`shape`", str(10**30))),
     Row("describe-shape-negative", lambda: he().describe((4, -2)), InvalidArgumentError, ("`shape`", "-2")),
     Row("fans-shape-float", lambda: vs.compute_fans((3.0, 4)), TypeError, ("`shape`", "3.0")),
     # --- dtypes -------------------------------------------------------------
@@ -137,6 +142,8 @@ CORE: list[Row] = [
     Row("seed-stream-negative", lambda: vs.HeNormal(seed=vs.Stream(1, -1)), InvalidArgumentError,
         ("`seed.stream`", "-1")),
     Row("derive-stream-name", lambda: vs.derive_stream(0, 5), TypeError, ("`name`", "name=5")),
+    Row("derive-stream-lone-surrogate", lambda: vs.derive_stream(0, "w\ud800"), InvalidArgumentError,
+        ("`name`", "name='w\\ud800'", "UTF-8")),
     # --- scale --------------------------------------------------------------
     Row("scale-zero", lambda: VS(0), InvalidArgumentError, ("`scale`", "scale=0")),
     Row("scale-negative", lambda: VS(-2.0), InvalidArgumentError, ("`scale`", "scale=-2.0")),
@@ -145,6 +152,7 @@ CORE: list[Row] = [
     Row("scale-str", lambda: VS("2"), TypeError, ("`scale`", "scale='2'")),
     Row("scale-complex", lambda: VS(1j), TypeError, ("`scale`", "scale=1j")),
     Row("scale-None", lambda: VS(None), TypeError, ("`scale`", "scale=None")),
+    Row("scale-int-beyond-float", lambda: VS(10**400), InvalidArgumentError, ("`scale`", "scale=1000000")),
     # --- mode, distribution, layout, engine, region -------------------------
     Row("mode-typo", lambda: VS(mode="fan_inn"), UnknownNameError, ("`mode`", "'fan_inn'", "'fan_in'")),
     Row("mode-None", lambda: VS(mode=None), TypeError, ("`mode`", "mode=None")),
@@ -205,8 +213,8 @@ CORE: list[Row] = [
         ("`config`", "'class_name': 'HeNormal'", "['config']")),
     Row("deserialize-missing-class", lambda: vs.deserialize({"config": {}}), InvalidArgumentError,
         ("`config`", "['class_name']")),
-    Row("deserialize-unknown-class", lambda: vs.deserialize({"class_name": "Zeros", "config": {}}),
-        UnknownNameError, ("`class_name`", "'Zeros'")),
+    Row("deserialize-unknown-class", lambda: vs.deserialize({"class_name": "Zeroes", "config": {}}),
+        UnknownNameError, ("`class_name`", "'Zeroes'")),
     Row("deserialize-class-int", lambda: vs.deserialize({"class_name": 1, "config": {}}), TypeError,
         ("`class_name`", "class_name=1")),
     Row("deserialize-extra-key", lambda: vs.deserialize({"class_name": "HeNormal", "config": {}, "x": 1}),
@@ -343,6 +351,10 @@ IO: list[Row] = [
         InvalidArgumentError, ("`chunks`", "'bogus'"), needs="varscale.dask"),
     Row("dask-chunks-wrong-sum", lambda: vdask().array(_HE0, (4, 4), "float32", chunks=((1, 1), (4,))),
         InvalidArgumentError, ("`chunks`", "((1, 1), (4,))"), needs="varscale.dask"),
+    Row("dask-too-many-chunks", lambda: vdask().array(_HE0, (2**31, 2**31), "float32", chunks=1),
+        InvalidArgumentError, ("`chunks`", "chunks=1", "4611686018427387904 chunks"), needs="varscale.dask"),
+    Row("dask-too-many-chunks-per-axis", lambda: vdask().array(_HE0, (2**40, 1), "float16", chunks=(1, 1)),
+        InvalidArgumentError, ("`chunks`", "(1, 1)", "1099511627776"), needs="varscale.dask"),
 ]
 
 
@@ -352,6 +364,14 @@ def _parse(text: str) -> object:
 
 def _translate(text: str, to: str = "torch") -> object:
     return need_api("translate")(text, to=to)
+
+
+def _describe(text: str, shape: tuple[int, ...]) -> object:
+    return need_api("parse")(text).describe(shape)
+
+
+def _translate_shape(text: str, to: str, shape: tuple[int, ...]) -> object:
+    return need_api("translate")(text, to=to, shape=shape)
 
 
 _HUGE = "VarianceScaling(scale=" + "+".join(["1"] * 20000) + ")"
@@ -377,11 +397,56 @@ PARSE: list[Row] = [
         ("__import__",), needs="translate"),
     Row("translate-unknown-target", lambda: _translate("he_normal", to="caffe2"), VarscaleError,
         ("caffe2",), needs="translate"),
+    # integers beyond float64 (issue 10, item 6)
+    Row("parse-int-beyond-float", lambda: _parse("keras.initializers.VarianceScaling(scale=" + "9" * 400 + ")"),
+        VarscaleError, ("`scale`", "too large for a float"), needs="parse"),
+    Row("parse-json-int-beyond-float",
+        lambda: _parse('{"class_name": "VarianceScaling", "config": {"scale": ' + "9" * 400 + "}}"),
+        VarscaleError, ("`scale`", "too large for a float"), needs="parse"),
+    # zero fans where the source divides by them (item 5) and shapes the source refuses (item 12)
+    Row("describe-jax-zero-dim", lambda: _describe("jax.nn.initializers.he_normal()", (0, 3)), InvalidArgumentError,
+        ("`shape`", "shape=(0, 3)", "ZeroDivisionError"), needs="parse"),
+    Row("describe-jax-geo-avg-zero-dim",
+        lambda: _describe("jax.nn.initializers.variance_scaling(1.0, 'fan_geo_avg', 'normal')", (3, 0)),
+        InvalidArgumentError, ("`shape`", "shape=(3, 0)", "ZeroDivisionError"), needs="parse"),
+    Row("describe-contrib-zero-fan", lambda: _describe("tf.contrib.layers.variance_scaling_initializer()", (0, 3)),
+        InvalidArgumentError, ("`shape`", "shape=(0, 3)", "n = 0", "ZeroDivisionError"), needs="parse"),
+    Row("describe-mindspore-zero-fan", lambda: _describe("mindspore.common.initializer.HeUniform()", (3, 0)),
+        InvalidArgumentError, ("`shape`", "shape=(3, 0)", "n = 0"), needs="parse"),
+    Row("describe-torch-xavier-zero-fans", lambda: _describe("nn.init.xavier_normal_(w)", (0, 0, 3)),
+        InvalidArgumentError, ("`shape`", "shape=(0, 0, 3)", "n = 0"), needs="parse"),
+    Row("describe-torch-kaiming-zero-elements", lambda: _describe("nn.init.kaiming_uniform_(w)", (3, 0)),
+        InvalidArgumentError, ("`shape`", "shape=(3, 0)", "Initializing zero-element tensors is a no-op"),
+        needs="parse"),
+    Row("describe-torch-rank-1", lambda: _describe("nn.init.kaiming_uniform_(w)", (5,)), InvalidArgumentError,
+        ("`shape`", "shape=(5,)", "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"),
+        needs="parse"),
+    Row("describe-mindspore-rank-0", lambda: _describe("XavierUniform()", ()), InvalidArgumentError,
+        ("`shape`", "shape=()", "but got dimensions 0."), needs="parse"),
+    Row("describe-jax-rank-1", lambda: _describe("jax.nn.initializers.lecun_normal()", (7,)), InvalidArgumentError,
+        ("`shape`", "shape=(7,)", "Can't compute input and output sizes of a 1-dimensional weights tensor"),
+        needs="parse"),
+    Row("translate-torch-rank-1", lambda: _translate_shape("nn.init.xavier_uniform_(w)", "keras", (5,)),
+        InvalidArgumentError, ("`shape`", "shape=(5,)", "fewer than 2 dimensions"), needs="translate"),
+    Row("translate-jax-zero-dim", lambda: _translate_shape("jax.nn.initializers.he_uniform()", "torch", (3, 0)),
+        InvalidArgumentError, ("`shape`", "shape=(3, 0)", "ZeroDivisionError"), needs="translate"),
+    # a translated number float64 cannot hold (item 11)
+    Row("translate-underflowing-number",
+        lambda: _translate_shape("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", "jax", (4, 4)),
+        InvalidArgumentError, ("'jax'", "float64", "RandomUniform"), needs="translate"),
 ]
 
 ROWS: list[Row] = CORE + FACADES + IO + PARSE
 
 _SPEC_JSON = json.dumps(vs.serialize(vs.HeNormal(seed=1)))
+
+
+def _safetensors_text(header: object, raw: str | None = None) -> str:
+    """A safetensors file (8-byte length, then the JSON header) as text: every byte is ASCII."""
+    body = json.dumps(header) if raw is None else raw
+    data = struct.pack("<Q", len(body)) + body.encode("ascii")
+    assert max(data) < 0x80, "the length must be ASCII bytes for CliRow.files"
+    return data.decode("ascii")
 
 CLI: list[CliRow] = [
     CliRow("cli-no-command", (), 2, ("command",)),
@@ -481,4 +546,77 @@ CLI: list[CliRow] = [
            ("--out", "'c.npy'"), files=(("s.json", '{"a": [3, 3]}'),)),
     CliRow("cli-explain-bad-layout", ("explain", "he_normal", "--shape", "3,3", "--layout", "nchw"), 2,
            ("--layout", "nchw")),
+    # issue 10, round 2 --------------------------------------------------------------------------------------
+    # item 5: zero fans where the source divides by them
+    CliRow("cli-explain-jax-zero-dim", ("explain", "jax.nn.initializers.he_normal()", "--shape", "0,3"), 1,
+           ("`shape`", "(0, 3)", "ZeroDivisionError")),
+    CliRow("cli-translate-contrib-zero-fan", ("translate", "tf.contrib.layers.variance_scaling_initializer()",
+                                              "--to", "keras", "--shape", "0,3"), 1,
+           ("`shape`", "(0, 3)", "n = 0")),
+    CliRow("cli-sample-jax-geo-avg-zero-dim",
+           ("sample", "jax.nn.initializers.variance_scaling(1.0, 'fan_geo_avg', 'normal')", "--shape", "3,0",
+            "--seed", "0", "--out", "w.npy"), 1, ("`shape`", "(3, 0)", "ZeroDivisionError")),
+    CliRow("cli-explain-mindspore-zero-fan", ("explain", "mindspore.common.initializer.HeNormal()", "--shape",
+                                              "3,0"), 1, ("`shape`", "(3, 0)", "n = 0")),
+    # item 6: integers beyond float64
+    CliRow("cli-explain-scale-int-beyond-float",
+           ("explain", "keras.initializers.VarianceScaling(scale=" + "9" * 400 + ")", "--shape", "3,3"), 1,
+           ("`scale`", "too large for a float")),
+    CliRow("cli-sample-json-scale-int-beyond-float",
+           ("sample", '{"class_name": "VarianceScaling", "config": {"scale": ' + "9" * 400 + "}}", "--shape", "3,3",
+            "--seed", "0", "--out", "w.npy"), 1, ("`scale`", "too large for a float")),
+    CliRow("cli-sample-zero-size-huge-dim",
+           ("sample", "glorot_normal", "--shape", "0," + "9" * 400, "--seed", "0", "--out", "w.npy"), 1,
+           ("`shape`", "2**63 - 1", "9" * 400)),
+    CliRow("cli-init-zero-size-huge-dim",
+           ("init", "--shapes", "s.json", "--rule", "*=glorot_normal", "--seed", "0", "--out", "c.safetensors"), 1,
+           ("`shapes['a']`", "2**63 - 1"), files=(("s.json", '{"a": [0, ' + "9" * 400 + "]}"),)),
+    # item 7: deeply nested JSON
+    CliRow("cli-explain-deep-json", ("explain", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "--shape", "3,3"),
+           2, ("SPEC", "nested too deeply")),
+    CliRow("cli-sample-deep-json-config",
+           ("sample", '{"class_name": "HeNormal", "config": ' + "[" * 100_000 + "]" * 100_000 + "}", "--shape",
+            "3,3", "--seed", "0", "--out", "w.npy"), 2, ("SPEC", "nested too deeply")),
+    CliRow("cli-init-deep-json-shapes",
+           ("init", "--shapes", "s.json", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"), 1,
+           ("`shapes`", "nested too deeply", "'s.json'"),
+           files=(("s.json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),)),
+    # item 8: malformed safetensors headers
+    CliRow("cli-init-safetensors-header-list",
+           ("init", "--shapes", "h.safetensors", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"),
+           1, ("`shapes`", "a JSON array", "'h.safetensors'"), files=(("h.safetensors", _safetensors_text([1, 2])),)),
+    CliRow("cli-init-safetensors-header-string",
+           ("init", "--shapes", "h.safetensors", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"),
+           1, ("`shapes`", "a JSON string"), files=(("h.safetensors", _safetensors_text("abc")),)),
+    CliRow("cli-init-safetensors-entry-without-shape",
+           ("init", "--shapes", "h.safetensors", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"),
+           1, ("`shapes`", "'w'", 'no "shape"'),
+           files=(("h.safetensors", _safetensors_text({"w": {"dtype": "F32", "data_offsets": [0, 0]}})),)),
+    CliRow("cli-init-safetensors-entry-not-object",
+           ("init", "--shapes", "h.safetensors", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"),
+           1, ("`shapes`", "'w'", 'no "shape"'), files=(("h.safetensors", _safetensors_text({"w": [3, 3]})),)),
+    CliRow("cli-init-safetensors-deep-header",
+           ("init", "--shapes", "h.safetensors", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"),
+           1, ("`shapes`", "bad safetensors header"),
+           files=(("h.safetensors", _safetensors_text(None, "[" * 100_000 + "]" * 100_000)),)),
+    # item 12: shapes the source framework refuses
+    CliRow("cli-explain-torch-rank-1", ("explain", "nn.init.kaiming_uniform_(w)", "--shape", "5"), 1,
+           ("`shape`", "(5,)", "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")),
+    CliRow("cli-translate-jax-rank-1", ("translate", "jax.nn.initializers.glorot_uniform()", "--to", "torch",
+                                        "--shape", "5"), 1, ("`shape`", "(5,)", "1-dimensional weights tensor")),
+    CliRow("cli-sample-mindspore-rank-1", ("sample", "XavierUniform(gain=2)", "--shape", "5", "--seed", "0",
+                                           "--out", "w.npy"), 1, ("`shape`", "(5,)", "but got dimensions 1.")),
+    # item 11: a translated number float64 cannot hold
+    CliRow("cli-translate-underflowing-number",
+           ("translate", "keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", "--to", "jax",
+            "--shape", "4,4"), 1, ("'jax'", "float64")),
+    # item 17: a tensor name that is not UTF-8
+    CliRow("cli-init-lone-surrogate-name",
+           ("init", "--shapes", "s.json", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"), 1,
+           ("`shapes`", "UTF-8", "'\\ud800'"), files=(("s.json", '{"\\ud800": [3, 3]}'),)),
+    # item 18: plot bounds
+    CliRow("cli-plot-bins-huge", ("plot", "he_normal", "--shape", "64,64", "--bins", "300000000", "--out", "h.png"),
+           2, ("--bins", "300000000", "10000")),
+    CliRow("cli-plot-zero-size", ("plot", "he_normal", "--shape", "0,64", "--out", "h.png"), 1,
+           ("`shape`", "(0, 64)")),
 ]

@@ -11,15 +11,18 @@ from ``explain --json``, escaped tensor names in the ``init`` summary).
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from typing import Any
 
+import numpy as np
 import pytest
 
 import varscale as vs
 from varscale._math import truncated_normal_std
 from varscale._parse import truncated_std_factor
-from varscale._translate import translate_all
+from varscale._translate import TARGETS, translate_all
 
 INF = math.inf
 
@@ -132,3 +135,125 @@ def test_item11_unrepresentable_numbers_are_refused() -> None:
     """A parameter that underflows or overflows float64 is refused, not written as 0.0 or inf."""
     with pytest.raises(vs.InvalidArgumentError, match="float64"):
         vs.translate("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", to="jax", shape=(4, 4))
+
+
+# -- items 5 and 12: what the source framework accepts still works; sample draws what the source draws ------------
+
+
+def test_item5_shapes_the_sources_accept_still_work() -> None:
+    assert vs.parse("nn.init.xavier_uniform_(w)").describe((0, 5))["n"] == 2.5  # torch: (0, 5) is fine
+    assert vs.parse("nn.init.kaiming_normal_(w)").describe((0, 3))["fan_in"] == 3
+    assert vs.parse("keras.initializers.HeNormal()").describe((0, 3))["n"] == 1.0  # Keras clamps
+    assert vs.parse("mindspore.common.initializer.VarianceScaling(2.0)").describe((3, 0))["n"] == 1.0
+    assert vs.parse("tf.contrib.layers.variance_scaling_initializer(mode='FAN_OUT')").describe((0, 5))["n"] == 5
+    assert vs.parse("tf.contrib.layers.variance_scaling_initializer()").describe((7,))["fan_in"] == 7  # rank 1 ok
+    assert vs.parse("keras.initializers.HeNormal()").describe((5,))["fan_in"] == 5
+    assert vs.parse("nn.init.normal_(w, std=0.02)").describe((5,))["std"] == 0.02  # no fans needed
+    spec = vs.parse("jax.nn.initializers.variance_scaling(1.0, 'fan_in', 'normal', in_axis=0, out_axis=0)")
+    assert spec.describe((5,))["fan_in"] == 1.0  # JAX's own answer for named axes on rank 1
+
+
+def test_item5_sample_of_a_torch_no_op_is_the_empty_tensor(tmp_path: Any, capsys: Any) -> None:
+    """torch's kaiming_*_ leaves a zero-element tensor unchanged: sample writes it (empty) instead of failing."""
+    from varscale.cli import main
+
+    out = tmp_path / "w.npy"
+    assert main(["sample", "nn.init.kaiming_uniform_(w)", "--shape", "3,0", "--seed", "0", "--out", str(out)]) == 0
+    assert np.load(out).shape == (3, 0)
+    assert main(["explain", "nn.init.kaiming_uniform_(w)", "--shape", "3,0"]) == 1
+    assert "no-op" in capsys.readouterr().err
+
+
+# -- item 6: integers beyond float64 ---------------------------------------------------------------------------------
+
+
+def test_item6_integers_beyond_float64() -> None:
+    with pytest.raises(vs.InvalidArgumentError, match="`scale`"):
+        vs.VarianceScaling(10**400)
+    with pytest.raises(vs.InvalidArgumentError, match="`scale`"):
+        vs.deserialize({"class_name": "VarianceScaling", "config": {"scale": 10**400}})
+    with pytest.raises(vs.InvalidArgumentError, match=r"2\*\*63 - 1"):
+        vs.compute_fans((0, 10**400))
+    # an int that does fit a float is still a scale
+    assert vs.VarianceScaling(10**300).scale == 1e300
+
+
+# -- item 17: names that are not valid UTF-8 --------------------------------------------------------------------------
+
+
+def test_item17_derive_stream_names_the_argument() -> None:
+    with pytest.raises(vs.InvalidArgumentError, match=r"`name`.*'\\ud800'"):
+        vs.derive_stream(0, "\ud800")
+    assert vs.derive_stream(0, "é🙂").stream == vs.derive_stream(0, "é🙂").stream  # any real text is fine
+
+
+# -- lower priority: explain --json is standard JSON; the init summary escapes names ----------------------------------
+
+
+def _strict_json(text: str) -> Any:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(("spec", "shape"), [
+    ("variance_scaling:scale=1e308,distribution=uniform", "1,1"),  # limit and std overflow to inf
+    ("nn.init.trunc_normal_(w, std=1e300, a=-1e300, b=1e300)", "3,3"),  # the variance overflows
+    ("nn.init.normal_(w, std=0.5)", "3,3"),  # untruncated: bounds ±inf
+])
+def test_explain_json_is_standard(spec: str, shape: str, capsys: Any) -> None:
+    from varscale.cli import main
+
+    assert main(["explain", spec, "--shape", shape, "--json"]) == 0
+    out = _strict_json(capsys.readouterr().out)
+    values = [out["std"], out["variance"], *out["bounds"], out.get("limit"), out.get("param_std")]
+    assert all(v is None or (isinstance(v, (int, float)) and math.isfinite(v)) or v in ("inf", "-inf")
+               for v in values), values
+    assert set(out["equivalents"]) == set(TARGETS)
+
+
+def test_explain_keeps_other_targets_when_one_overflows(capsys: Any) -> None:
+    from varscale.cli import main
+
+    assert main(["explain", "variance_scaling:scale=1e308,distribution=uniform", "--shape", "1,1", "--json"]) == 0
+    eq = _strict_json(capsys.readouterr().out)["equivalents"]
+    assert eq["keras"]["verdict"] == "exact"
+    assert eq["torch"]["code"] is None and "float64" in eq["torch"]["notes"][0]
+
+
+def test_init_summary_escapes_names(tmp_path: Any, capsys: Any) -> None:
+    from varscale.cli import main
+
+    shapes = tmp_path / "s.json"
+    shapes.write_text(json.dumps({"a\x1b[31mred\nb": [3, 3]}))
+    assert main(["init", "--shapes", str(shapes), "--rule", "*=he_normal", "--seed", "0", "--out",
+                 str(tmp_path / "c.safetensors"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "a\\x1b[31mred\\nb" in out
+
+
+# -- item 18: plot bounds its sample and its bins ----------------------------------------------------------------------
+
+
+def test_item18_plot_region_is_bounded() -> None:
+    """The plotted region: the first values in C order, at least 1 and at most _PLOT_VALUES (was: whole rows)."""
+    from varscale._plan import plan_region
+    from varscale.cli import _PLOT_VALUES, _leading_region
+
+    for shape in [(1, 400_000_000), (400_000_000,), (3, 2**30, 4), (300, 70), (7,), (2, 3, 5), (1, 1, 2**40),
+                  (5000, 5000)]:
+        region = _leading_region(shape, _PLOT_VALUES)
+        size = math.prod(plan_region(shape, region).out_shape)
+        assert 1 <= size <= _PLOT_VALUES, (shape, region)
+        # all of a small tensor; more than half the bound of a large one
+        assert size == math.prod(shape) if math.prod(shape) <= _PLOT_VALUES else size > _PLOT_VALUES // 2
+    assert _leading_region((), _PLOT_VALUES) is None
+
+
+def test_item18_plot_draws_at_most_the_bound(tmp_path: Any, capsys: Any) -> None:
+    pytest.importorskip("matplotlib")
+    from varscale.cli import _PLOT_VALUES, main
+
+    assert main(["plot", "he_normal", "--shape", "1,400000000", "--out", str(tmp_path / "p.png")]) == 0
+    assert f"{_PLOT_VALUES} values" in capsys.readouterr().out
