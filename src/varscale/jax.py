@@ -9,6 +9,13 @@ and no host ever holds the whole tensor, and the result equals the unsharded
 axes draw the same values on each replica). Multi-host: each process draws
 its own addressable shards only.
 
+Whole pytrees: :func:`init_params` re-initializes every floating array of
+any pytree (Flax Linen params, an NNX state, an Equinox module) by rules on
+its key path joined with ``"/"`` (``"params/Dense_0/kernel"``) or by Flax's
+defaults (``default="flax"``), each from ``vs.derive_stream(seed, name)``,
+and returns a new pytree with the same structure, dtypes and shardings.
+:func:`flax_init` hands any varscale initializer to Flax as ``kernel_init=``.
+
 Importing this module imports JAX (``pip install jax``); ``import varscale``
 does not.
 
@@ -25,19 +32,29 @@ Example:
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
 import numpy as np
 
+from ._basic import Constant, Ones, Orthogonal, Zeros
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
+from ._fans import Layout
 from ._generate import draw
+from ._initializer import VarianceScaling
+from ._report import InitReport, ParamRow, listing
+from ._rules import FanError, ParamPlan, plan_param, resolve
 from ._validation import check_shape
 from .io import check_initializer, fixed_stream
-from .stream import Stream
+from .stream import Stream, derive_stream, resolve_seed
 
-__all__ = ["sharded"]
+__all__ = ["InitReport", "ParamRow", "flax_init", "init_params", "key_seed", "sharded"]
 
 
 def _region(index: Any, shape: tuple[int, ...]) -> tuple[slice, ...]:
@@ -101,3 +118,370 @@ def sharded(
         return draw(dims, out_dtype, sampler, stream, region=_region(index, dims))
 
     return jax.make_array_from_callback(dims, sharding, shard, dtype=out_dtype)
+
+
+# -- whole pytrees ---------------------------------------------------------------------------------------------
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+_DEFAULTS = ("error", "skip", "flax")
+#: the recurrent (hidden-to-hidden) Dense submodules of Flax's LSTMCell/OptimizedLSTMCell, GRUCell, MGUCell and
+#: SimpleCell: their kernels are ``recurrent_kernel_init`` = orthogonal
+_FLAX_RECURRENT = frozenset({"hi", "hf", "hg", "ho", "hr", "hz", "hn", "h"})
+_QKV = frozenset({"query", "key", "value"})
+
+
+def _key_text(key: Any) -> str:
+    tu = jax.tree_util
+    if isinstance(key, tu.DictKey):
+        return str(key.key)
+    if isinstance(key, tu.GetAttrKey):
+        return str(key.name)
+    if isinstance(key, tu.SequenceKey):
+        return str(key.idx)
+    if isinstance(key, tu.FlattenedIndexKey):
+        return str(key.key)
+    return str(key)  # pragma: no cover - custom key types
+
+
+def _path_parts(path: Sequence[Any]) -> list[str]:
+    parts = [_key_text(k) for k in path]
+    if len(path) > 1 and isinstance(path[-1], jax.tree_util.GetAttrKey) and path[-1].name == "value":
+        parts = parts[:-1]  # an NNX Variable's .value is the variable itself: "kernel", not "kernel/value"
+    return parts
+
+
+def _flax_default(parts: list[str], shape: tuple[int, ...]) -> Any:
+    """Flax's default initializer for a parameter named ``parts`` (None when Flax has no such default)."""
+    last = parts[-1] if parts else ""
+    parent = parts[-2] if len(parts) > 1 else ""
+    if last == "kernel":
+        if parent in _FLAX_RECURRENT and len(shape) == 2:
+            init: Any = Orthogonal(layout="tf")
+            init._label = "orthogonal (recurrent)"
+            return init
+        if parent in _QKV and len(shape) == 3:
+            # DenseGeneral draws its kernel flat, (features, heads·head_dim), then reshapes
+            init = VarianceScaling(1.0, "fan_in", "truncated_normal", layout=Layout(in_axis=0, out_axis=(1, 2)))
+        elif parent == "out" and len(shape) == 3:
+            init = VarianceScaling(1.0, "fan_in", "truncated_normal", layout=Layout(in_axis=(0, 1), out_axis=2))
+        else:
+            init = VarianceScaling(1.0, "fan_in", "truncated_normal", layout="tf")
+        init._label = "lecun_normal"
+        return init
+    if last == "embedding" and len(shape) == 2:
+        init = VarianceScaling(1.0, "fan_in", "untruncated_normal", layout=Layout(in_axis=1, out_axis=0))
+        init._label = "embed: N(0, 1/features)"
+        return init
+    if last in ("bias", "mean"):
+        return Zeros()
+    if last in ("scale", "var"):
+        return Ones()
+    if last == "negative_slope":
+        return Constant(0.01)
+    return None
+
+
+@dataclass
+class _Rule:
+    pattern: str
+    init: Any
+    used: int = 0
+
+
+def _check_rules(rules: Any) -> list[_Rule]:
+    if rules is None:
+        return []
+    if isinstance(rules, Mapping):
+        rules = list(rules.items())
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
+        raise TypeError(
+            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
+            f"received rules={rules!r}."
+        )
+    out = []
+    for rule in rules:
+        if not isinstance(rule, tuple) or len(rule) != 2:
+            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
+        pattern, init = rule
+        if not isinstance(pattern, str):
+            raise TypeError(
+                f"a rule's pattern must be a glob on leaf names (str, key paths joined with '/'); received "
+                f"pattern {pattern!r} in `rules`."
+            )
+        out.append(_Rule(pattern, resolve(init, layout="tf", where=f"rule {pattern!r}")))
+    return out
+
+
+def _is_tracer(x: Any) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _traced_error(what: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"{what} is a JAX tracer: varscale draws on the host with its NumPy engine, which cannot run under "
+        f"jax.jit, vmap or eval_shape (a traced JAX engine is planned). Call it eagerly: outside jit, e.g. "
+        f"model.init(key, x) rather than jax.jit(model.init)(key, x)."
+    )
+
+
+def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, stream: Stream) -> Any:
+    if isinstance(leaf, jax.Array):
+        def shard(index: Any) -> np.ndarray[Any, Any]:
+            return plan.draw(shape, dtype, stream, region=_region(index, shape) if shape else None)
+
+        return jax.make_array_from_callback(shape, leaf.sharding, shard, dtype=leaf.dtype)
+    return plan.draw(shape, dtype, stream)
+
+
+def init_params(
+    params: Any,
+    rules: Any = (),
+    *,
+    seed: int,
+    default: str = "error",
+    strict: bool = True,
+    return_report: bool = False,
+) -> Any:
+    """A new pytree like ``params`` with every floating array drawn from ``vs.derive_stream(seed, name)``.
+
+    ``name`` is the leaf's key path joined with ``"/"``: a dict key as is,
+    an attribute by its name, a sequence index as its number
+    (``"params/Dense_0/kernel"``, ``"layers/0/weight"``); an NNX
+    ``Variable``'s trailing ``.value`` is left out (``"linear/kernel"``).
+    Each array is drawn in its own dtype (bfloat16 included: the stream's own
+    bits, as ``vs.<Init>(seed=vs.derive_stream(seed, name))(shape, dtype)``)
+    and placed with its own sharding, each shard drawn for its device (see
+    :func:`sharded`). NumPy leaves stay NumPy arrays; non-floating leaves
+    (integer counters, PRNG keys) and non-array leaves are kept as they are.
+
+    Args:
+        params: any pytree of arrays.
+        rules: ``(glob, initializer)`` pairs (or a mapping); the first
+            matching glob on the name wins. An initializer is anything a
+            torch rule accepts (varscale initializers, names, numbers,
+            ``"normal(std=0.02)"``, framework expressions, a ``vs.Spec``…) or
+            None (keep the leaf). Layouts are TF/Flax's (kernels ``(*kernel,
+            in, out)``) unless given.
+        seed: an int in ``[0, 2**64)``. An initializer with its own seed is
+            refused.
+        default: what a leaf no rule matches gets: ``"error"`` (raise, naming
+            them all), ``"skip"`` (keep it), or ``"flax"``: Flax Linen's layer
+            defaults by parameter name — ``kernel`` ``lecun_normal`` (TF
+            layout; ``query``/``key``/``value``/``out`` 3-D kernels with
+            DenseGeneral's flat fans), ``bias`` zeros, ``embedding``
+            ``variance_scaling(1, 'fan_in', 'normal', out_axis=0)`` =
+            ``N(0, 1/features)``, ``scale`` ones, the kernels of recurrent
+            cells' hidden-to-hidden Dense layers (``hi hf hg ho``, ``hr hz
+            hn``, ``h``) orthogonal, BatchNorm's ``mean``/``var`` zeros/ones,
+            PReLU's ``negative_slope`` 0.01.
+        strict: a rule that matches no leaf is an error (True) or a warning.
+        return_report: also return an :class:`InitReport`.
+
+    Returns:
+        The new pytree, or ``(pytree, report)`` with ``return_report=True``.
+
+    Raises:
+        InvalidArgumentError: a leaf no rule matches (``default="error"``), a
+            name ``default="flax"`` has no default for, a fan-based
+            initializer on a leaf with fewer than 2 dimensions, a rule that
+            matches nothing (``strict``) or only non-floating leaves, or a
+            traced leaf (under ``jax.jit``).
+
+    Example:
+        >>> import jax, jax.numpy as jnp, numpy as np
+        >>> import flax.linen as nn
+        >>> import varscale as vs
+        >>> from varscale.jax import init_params
+        >>> variables = nn.Dense(4).init(jax.random.key(0), jnp.ones((1, 8)))
+        >>> new, report = init_params(variables, seed=0, default="flax", return_report=True)
+        >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+        name            shape   initializer   layout  fan_in  fan_out  std       rule
+        params/bias     (4,)    zeros         -       -       -        0         default=flax
+        params/kernel   (8, 4)  lecun_normal  tf      8       4        0.353553  default=flax
+        >>> w = vs.LecunNormal(seed=vs.derive_stream(0, "params/kernel"))((8, 4))
+        >>> bool((np.asarray(new["params"]["kernel"]) == w).all())
+        True
+    """
+    checked = _check_rules(rules)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
+    key = resolve_seed(int(seed))
+    assert key is not None
+    if not isinstance(default, str) or default not in _DEFAULTS:
+        raise InvalidArgumentError(
+            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
+        )
+    flat, treedef = jax.tree_util.tree_flatten_with_path(params)
+    rows: list[ParamRow] = []
+    todo: list[tuple[int, str, ParamRow, ParamPlan]] = []
+    names: dict[str, int] = {}
+    dupes: list[str] = []
+    unmatched: list[str] = []
+    no_default: list[str] = []
+    fan_errors: list[str] = []
+    not_float: list[str] = []
+    for i, (path, leaf) in enumerate(flat):
+        if not (hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
+            continue
+        parts = _path_parts(path)
+        name = "/".join(parts)
+        if name in names:
+            dupes.append(name)
+        names[name] = i
+        shape = tuple(int(s) for s in leaf.shape)
+        dtype = str(leaf.dtype)
+        rule = next((r for r in checked if fnmatch.fnmatchcase(name, r.pattern)), None)
+        if rule is not None:
+            rule.used += 1
+        if dtype not in _FLOATS:
+            if rule is not None and rule.init is not None:
+                not_float.append(f"{name} ({dtype}, rule {rule.pattern!r})")
+            rows.append(ParamRow(name, shape, "-", None, None, None, "not floating", True, dtype=dtype))
+            continue
+        if _is_tracer(leaf):
+            raise _traced_error(f"leaf {name!r}")
+        if rule is not None:
+            if rule.init is None:
+                rows.append(ParamRow(name, shape, "-", None, None, None, rule.pattern, True, dtype=dtype))
+                continue
+            init, rule_text = rule.init, rule.pattern
+        elif default == "error":
+            unmatched.append(name)
+            continue
+        elif default == "skip":
+            rows.append(ParamRow(name, shape, "-", None, None, None, "default=skip", True, dtype=dtype))
+            continue
+        else:
+            init, rule_text = _flax_default(parts, shape), "default=flax"
+            if init is None:
+                no_default.append(name)
+                continue
+        try:
+            pp = plan_param(init, shape, "tf")
+        except FanError as err:
+            fan_errors.append(f"{name} {shape} ({rule_text}): {err}")
+            continue
+        row = ParamRow(name, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
+                       dtype=dtype)
+        rows.append(row)
+        todo.append((i, name, row, pp))
+
+    problems = []
+    if dupes:
+        problems.append(
+            f"{len(dupes)} name(s) are shared by several leaves: {listing(dupes)}; each leaf's stream comes from its "
+            f"name, so they would get the same values. Rename the keys (a key containing '/' can collide)."
+        )
+    if unmatched:
+        problems.append(
+            f"{len(unmatched)} leaf/leaves match no rule: {listing(unmatched)}; add rules for them, or pass "
+            f"default='flax' (Flax's defaults by parameter name) or 'skip' to keep them."
+        )
+    if no_default:
+        problems.append(
+            f"default='flax' has no default for {len(no_default)} leaf/leaves: {listing(no_default)} (it knows "
+            f"kernel, bias, embedding, scale, mean, var, negative_slope); add rules for them."
+        )
+    if fan_errors:
+        problems.append(
+            f"{len(fan_errors)} leaf/leaves with fewer than 2 dimensions got a fan-based initializer: "
+            f"{listing(fan_errors)}. Restrict the rule (e.g. '*/kernel') or put a rule for biases/scales before it."
+        )
+    if not_float:
+        problems.append(
+            f"{len(not_float)} non-floating leaf/leaves matched a rule: {listing(not_float)}; only floating arrays "
+            f"can be initialized (restrict the rule, or map them to None)."
+        )
+    unused = [r.pattern for r in checked if r.used == 0]
+    if unused:
+        message = (
+            f"{len(unused)} rule(s) match no leaf: {listing(unused)}; patterns are globs on key paths joined "
+            f"with '/' such as {listing([r.name for r in rows][:3])}."
+        )
+        if strict:
+            problems.append(message + " Pass strict=False to only warn.")
+        else:
+            warnings.warn(message, stacklevel=2)
+    if problems:
+        raise InvalidArgumentError(" ".join(problems))
+
+    leaves = [leaf for _, leaf in flat]
+    for i, name, row, pp in todo:
+        leaves[i] = _new_leaf(leaves[i], row.shape, row.dtype, pp, derive_stream(key.seed, name))
+    out = jax.tree_util.tree_unflatten(treedef, leaves)
+    return (out, InitReport(rows)) if return_report else out
+
+
+# -- Flax's kernel_init= ---------------------------------------------------------------------------------------
+def key_seed(key: Any) -> int:
+    """The 64-bit varscale seed of a JAX PRNG key: its two threefry words ``(hi << 32) | lo``.
+
+    A key with other than two words (``rbg``, ``unsafe_rbg``) is hashed: the
+    first 8 bytes (little endian) of SHA-256 over its words.
+
+    Example:
+        >>> import jax
+        >>> from varscale.jax import key_seed
+        >>> key_seed(jax.random.key(3)), key_seed(jax.random.PRNGKey(3))
+        (3, 3)
+    """
+    if _is_tracer(key):
+        raise _traced_error("the key")
+    try:
+        data = jax.random.key_data(key)
+    except (TypeError, ValueError):
+        data = key
+    words = np.asarray(data).astype(np.uint32).reshape(-1)
+    if words.size == 2:
+        return (int(words[0]) << 32) | int(words[1])
+    return int.from_bytes(hashlib.sha256(words.astype("<u4").tobytes()).digest()[:8], "little")
+
+
+def flax_init(init: Any, *, layout: Any = "tf") -> Callable[..., jax.Array]:
+    """``init`` (any initializer a rule accepts) as a JAX/Flax initializer ``(key, shape, dtype) -> jax.Array``.
+
+    Pass it as ``kernel_init=`` (or any ``*_init=``) of a Flax layer. The
+    key's bits become the varscale seed: the values are those of
+    ``vs.<Init>(seed=vs.derive_stream(key_seed(key), f"flax_init{shape}"))(shape,
+    dtype)`` — the shape is folded in, and Flax passes each parameter a key of
+    its own, so different parameters differ. The same key and shape give the
+    same values on every device and backend.
+
+    It runs eagerly: under ``jax.jit``/``eval_shape`` the key is a tracer and
+    the call raises (varscale draws on the host; a traced JAX engine is
+    planned). Fans are the TF/Flax layout's unless ``init`` or ``layout``
+    says otherwise; Flax's DenseGeneral passes flat ``(in, out)`` shapes.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, numpy as np
+        >>> import flax.linen as nn
+        >>> import varscale as vs
+        >>> from varscale.jax import flax_init
+        >>> layer = nn.Dense(8, kernel_init=flax_init(vs.HeNormal()), bias_init=flax_init(0.5))
+        >>> params = layer.init(jax.random.key(0), jnp.ones((1, 16)))["params"]
+        >>> params["kernel"].shape, float(params["bias"][0])
+        ((16, 8), 0.5)
+        >>> bool(jnp.all(flax_init("he_normal")(jax.random.key(1), (16, 8)) ==
+        ...               flax_init("he_normal")(jax.random.key(1), (16, 8))))
+        True
+    """
+    if getattr(init, "_stream", None) is not None:
+        raise InvalidArgumentError(
+            f"`init` {init!r} has its own seed; in flax_init the JAX key Flax passes decides the values. Drop "
+            f"seed= from the initializer."
+        )
+    resolved = resolve(init, layout=layout, where="`init`")
+    if resolved is None:
+        raise TypeError("`init` must be an initializer; received init=None.")
+
+    def initializer(key: Any, shape: Any, dtype: Any = None) -> jax.Array:
+        dims = check_shape(tuple(shape) if isinstance(shape, (list, tuple)) else shape)
+        out_dtype = resolve_dtype("float32" if dtype is None else dtype)[0]
+        try:
+            pp = plan_param(resolved, dims, layout)
+        except FanError as err:
+            raise InvalidArgumentError(f"flax_init: {err}; received shape={dims!r}.") from None
+        stream = derive_stream(key_seed(key), f"flax_init{dims}")
+        return jax.numpy.asarray(pp.draw(dims, out_dtype, stream))
+
+    initializer.__qualname__ = initializer.__name__ = f"flax_init({getattr(resolved, '_label', None) or resolved!r})"
+    return initializer
