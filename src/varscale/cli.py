@@ -234,6 +234,9 @@ def _parser() -> argparse.ArgumentParser:
     it.add_argument("--force", action="store_true")
     it.add_argument("--dask", action="store_true", help="generate through Dask (varscale.dask)")
     it.add_argument("--no-progress", action="store_true")
+
+    sub.add_parser("warmup", help="compile the kernel into Numba's cache now, once for all dtypes "
+                   "(for Dockerfiles and CI: RUN varscale warmup)")
     return p
 
 
@@ -687,7 +690,43 @@ def _some(items: Sequence[str], limit: int = 8) -> str:
     return ", ".join(items[:limit]) + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
 
 
-_COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init}
+def _warmup(args: argparse.Namespace) -> int:
+    """Compile the kernel (or find it in the cache) and check every dtype runs without another compile."""
+    from ._dtypes import DTYPE_NAMES
+    from ._generate import draw, prepare_kernel
+    from ._plan import uniform_sampler
+
+    start = time.monotonic()
+    compiled = prepare_kernel()
+    for dtype in DTYPE_NAMES:
+        draw((4,), dtype, uniform_sampler(-1.0, 1.0), derive_stream(0, "warmup"), engine="numba")
+    from . import _engine_numba
+
+    where = getattr(getattr(_engine_numba._tasks, "_cache", None), "_cache_path", "Numba's cache")
+    done = "compiled" if compiled else "already compiled"
+    print(f"varscale warmup: kernel {done} for {', '.join(DTYPE_NAMES)} in {time.monotonic() - start:.1f} s; "
+          f"cache: {where}")
+    return 0
+
+
+def _compile_notice(message: str) -> None:
+    """The one line the CLI prints before a compile that will actually happen."""
+    _Progress.end_line()
+    print(message, file=sys.stderr, flush=True)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from ._generate import set_compile_listener
+
+    set_compile_listener(_compile_notice)
+    try:
+        return _COMMANDS[args.command](args)
+    finally:
+        set_compile_listener(None)
+
+
+_COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init,
+             "warmup": _warmup}
 
 
 class _Terminated(KeyboardInterrupt):
@@ -718,7 +757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     previous = _catch_sigterm()
     try:
-        return _COMMANDS[args.command](args)
+        return _run_command(args)
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM through _on_sigterm: writers removed their temporaries
         name, code = ("SIGTERM", 143) if isinstance(err, _Terminated) else ("SIGINT", 130)
         _Progress.end_line()
