@@ -63,7 +63,8 @@ _SENTINEL = 0x7FF4D3AD5EED0001  # a signalling-NaN payload; IEEE arithmetic neve
 
 
 def key_words(key: Any, stream: int = 0) -> Any:
-    """The stream words ``uint32[4]`` = (k0, k1, s0, s1) for a :class:`varscale.Stream`, an int seed, or a JAX key.
+    """The stream words ``uint32[4]`` = (k0, k1, s0, s1) for a :class:`varscale.Stream`, an int seed (a Python int
+    or a traced integer scalar), or a JAX key.
 
     A JAX key (typed ``jax.random.key`` or raw ``uint32[2]``) may be traced. Its data ``[hi, lo]`` is the
     64-bit seed ``hi·2**32 + lo``: ``jax.random.key(s)`` maps to varscale seed ``s``.
@@ -78,6 +79,13 @@ def key_words(key: Any, stream: int = 0) -> Any:
     if hasattr(key, "dtype") and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         data = jax.random.key_data(key)
     data = jnp.asarray(data)
+    if data.ndim == 0 and jnp.issubdtype(data.dtype, jnp.integer):
+        # a (possibly traced) integer seed, e.g. an int passed through jax.jit
+        v = data.astype(jnp.uint64)
+        lo = (v & jnp.uint64(_M32)).astype(jnp.uint32)
+        hi = (v >> jnp.uint64(32)).astype(jnp.uint32)
+        s = jnp.asarray([stream & _M32, stream >> 32], dtype=jnp.uint32)
+        return jnp.concatenate([lo[None], hi[None], s])
     if data.dtype != jnp.uint32 or data.shape[-1:] != (2,) or data.ndim != 1:
         raise InvalidArgumentError(
             f"`key` must be a JAX PRNG key (jax.random.key or a uint32[2] raw key), an int seed or a "
@@ -282,9 +290,10 @@ def _indices(shape: tuple[int, ...], region: Any) -> tuple[Any, tuple[int, ...]]
 
     plan = plan_region(shape, region)
     out_shape = plan.out_shape
-    if region is None or plan.size == 0:
-        n = math.prod(shape)
-        return lax.iota(jnp.uint64, n).reshape(shape) if n else jnp.zeros(shape, jnp.uint64), out_shape
+    if plan.size == 0:
+        return jnp.zeros(out_shape, jnp.uint64), out_shape
+    if region is None:
+        return lax.iota(jnp.uint64, math.prod(shape)).reshape(shape), out_shape
     items = region if isinstance(region, tuple) else (region,)
     if any(it is Ellipsis for it in items):
         pos = next(i for i, it in enumerate(items) if it is Ellipsis)
