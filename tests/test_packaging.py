@@ -29,6 +29,16 @@ def test_import_varscale_imports_no_framework() -> None:
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_import_varscale_loads_neither_numba_nor_ml_dtypes() -> None:
+    """``import varscale`` stays light (issue 12): Numba, llvmlite and ml_dtypes load only when a draw needs them."""
+    code = (
+        "import sys, json, varscale as vs; "
+        "print(json.dumps([m for m in ('numba', 'llvmlite', 'ml_dtypes') if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
 def test_version_matches_metadata() -> None:
     assert importlib.metadata.version("varscale") == vs.__version__
 
