@@ -53,6 +53,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 import warnings
@@ -69,7 +70,7 @@ from ._fans import Layout
 from ._initializer import VarianceScaling
 from ._report import InitReport, ParamRow, listing
 from ._rules import FanError, ParamPlan, label_of, plan_param, resolve
-from .stream import Stream, derive_stream, resolve_seed
+from .stream import derive_stream, resolve_seed
 
 __all__ = ["InitReport", "ParamRow", "einsum_axes", "from_keras", "init_model"]
 
@@ -215,17 +216,12 @@ def _initializer_attribute(owner: Any, local: str) -> Any:
     return None, None
 
 
-class _UnitForgetBias:
-    """A LSTM bias: the layer's bias initializer over the whole vector, its forget quarter set to 1 (Keras)."""
-
-    def __init__(self, base: ParamPlan) -> None:
-        self.base = base
-
-    def matrix(self, shape: tuple[int, ...], stream: Stream) -> np.ndarray[Any, Any]:
-        full = np.array(self.base.draw(shape, "float64", stream), dtype=np.float64)
-        units = shape[0] // 4
-        full[units: 2 * units] = 1.0
-        return full
+def _unit_forget_bias(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Keras' LSTM unit_forget_bias: the forget gate's quarter of the bias (gate order i, f, c, o) set to 1."""
+    out = np.array(values)
+    units = out.shape[0] // 4
+    out[units: 2 * units] = 1
+    return out
 
 
 def _plan_keras(core: Any, shape: tuple[int, ...], label: str | None = None) -> ParamPlan:
@@ -236,7 +232,7 @@ def _plan_keras(core: Any, shape: tuple[int, ...], label: str | None = None) -> 
     return plan_param(core, shape, "tf", label)
 
 
-def _keras_default(owner: Any, local: str, name: str, shape: tuple[int, ...]) -> ParamPlan:
+def _keras_default(owner: Any, local: str, name: str, shape: tuple[int, ...]) -> tuple[ParamPlan, Any]:
     if owner is None:
         raise InvalidArgumentError(f"{name}: no layer of the model owns this weight")
     init, attr = _initializer_attribute(owner, local)
@@ -258,10 +254,11 @@ def _keras_default(owner: Any, local: str, name: str, shape: tuple[int, ...]) ->
         if label is not None:
             core._label = label
     if local == "bias" and getattr(owner, "unit_forget_bias", False) and len(shape) == 1 and shape[0] % 4 == 0:
+        # the layer's bias initializer over the whole vector (the same values as without unit_forget_bias),
+        # then the forget quarter set to ones
         base = _plan_keras(core, shape)
-        return ParamPlan(f"{base.label} + unit_forget_bias", base.layout, base.fan_in, base.fan_out, None,
-                         matrix=_UnitForgetBias(base))
-    return _plan_keras(core, shape)
+        return dataclasses.replace(base, label=f"{base.label} + unit_forget_bias", std=None), _unit_forget_bias
+    return _plan_keras(core, shape), None
 
 
 # -- rules ------------------------------------------------------------------------------------------------------
@@ -459,7 +456,7 @@ def init_model(
     owners = _owners(model)
     lead = f"{model.name}/"
     seen: set[int] = set()
-    plan: list[tuple[Any, ParamRow, ParamPlan | None]] = []
+    plan: list[tuple[Any, ParamRow, ParamPlan | None, Any]] = []
     unmatched: list[str] = []
     refused: list[str] = []
     fan_errors: list[str] = []
@@ -480,36 +477,36 @@ def init_model(
             if rule is not None and rule.init is not None:
                 not_float.append(f"{path} ({dtype}, rule {rule.text!r})")
             plan.append((weight, ParamRow(path, shape, "-", None, None, None, "not floating", True, dtype=dtype),
-                         None))
+                         None, None))
             continue
         if rule is not None:
             if rule.init is None:
                 plan.append((weight, ParamRow(path, shape, "-", None, None, None, rule.text, True, dtype=dtype),
-                             None))
+                             None, None))
                 continue
             try:
                 pp = plan_param(rule.init, shape, "tf")
             except FanError as err:
                 fan_errors.append(f"{path} {shape} matched rule {rule.text!r}: {err}")
                 continue
-            rule_text = rule.text
+            rule_text, post = rule.text, None
         elif default == "error":
             unmatched.append(path)
             continue
         elif default == "skip":
             plan.append((weight, ParamRow(path, shape, "-", None, None, None, "default=skip", True, dtype=dtype),
-                         None))
+                         None, None))
             continue
         else:
             try:
-                pp = _keras_default(chain[0] if chain else None, local, path, shape)
+                pp, post = _keras_default(chain[0] if chain else None, local, path, shape)
             except InvalidArgumentError as err:
                 refused.append(str(err).rstrip("."))
                 continue
             rule_text = "default=keras"
         row = ParamRow(path, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
                        dtype=dtype)
-        plan.append((weight, row, pp))
+        plan.append((weight, row, pp, post))
 
     problems = []
     if unmatched:
@@ -534,7 +531,7 @@ def init_model(
     if unused:
         message = (
             f"{len(unused)} rule(s) match no weight: {listing(unused)}; patterns are globs on weight paths such "
-            f"as {listing([row.name for _, row, _ in plan][:3])}."
+            f"as {listing([row.name for _, row, _, _ in plan][:3])}."
         )
         if strict:
             problems.append(message + " Pass strict=False to only warn.")
@@ -543,10 +540,10 @@ def init_model(
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 
-    for weight, row, todo in plan:
+    for weight, row, todo, post in plan:
         if todo is None:
             continue
         values = todo.draw(row.shape, row.dtype, derive_stream(key.seed, row.name))
-        weight.assign(values)
-    return InitReport([row for _, row, _ in plan])
+        weight.assign(values if post is None else post(values))
+    return InitReport([row for _, row, _, _ in plan])
 

@@ -182,6 +182,24 @@ def test_truncated_random_and_custom_initializers() -> None:
     assert rows["t/kernel"].initializer.startswith("truncated_normal(")
 
 
+def test_fan_based_layer_initializers_on_1d_weights_and_random_forget_bias() -> None:
+    """Keras runs VarianceScaling on a 1-D bias (fans (n, n)); unit_forget_bias keeps a random bias' law."""
+    ki = keras.initializers
+    inp = keras.Input((3, 32))
+    x = keras.layers.LSTM(64, bias_initializer=ki.RandomNormal(stddev=0.1), name="lstm")(inp)
+    x = keras.layers.Dense(512, bias_initializer=ki.HeNormal(), name="d")(x)
+    model = keras.Model(inp, x)
+    report = init_model(model, seed=8)
+    got = _weights(model)
+    row = {r.name: r for r in report}["d/bias"]
+    assert (row.fan_in, row.fan_out, row.initializer) == (512, 512, "he_normal")
+    np.testing.assert_array_equal(got["d/bias"], vs.HeNormal(seed=_stream(8, "d/bias"))((512,)))
+    bias = got["lstm/lstm_cell/bias"]
+    want = vs.Normal(std=0.1, seed=_stream(8, "lstm/lstm_cell/bias"))((256,))
+    np.testing.assert_array_equal(bias[64:128], np.ones(64, np.float32))
+    np.testing.assert_array_equal(np.delete(bias, np.s_[64:128]), np.delete(want, np.s_[64:128]))
+
+
 def test_unknown_keras_initializer_is_an_error_naming_the_weight() -> None:
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(4, kernel_initializer=keras.initializers.Identity(), name="d")(inp))
