@@ -129,12 +129,12 @@ class _Kernel:
         except OSError:  # no child processes here: compile in this process
             self._prepare()
             return
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip() == "compiling":
-                self.compiled_here = True
-                self._announce(background=True)
-        proc.wait()
+        with proc:  # closes the pipe (an unclosed one is a ResourceWarning when the Popen is collected)
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.strip() == "compiling":
+                    self.compiled_here = True
+                    self._announce(background=True)
         self._prepare()
 
     def _prepare(self) -> None:

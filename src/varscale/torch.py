@@ -672,12 +672,23 @@ def _listing(items: Sequence[str], limit: int = 12) -> str:
     return shown + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
 
 
+def _all_finite(t: torch.Tensor) -> bool:
+    """No NaN or ±inf in ``t``: its min and max are finite (both propagate NaN). One pass, no tensor of
+    ``t``'s size (``torch.isfinite(t).all()`` allocates one and was 5x the fill's time on a 100M model)."""
+    if t.numel() == 0:
+        return True
+    if t.is_complex():
+        return _all_finite(torch.view_as_real(t))
+    lo, hi = torch.aminmax(t.detach().reshape(-1))
+    return bool(torch.isfinite(lo)) and bool(torch.isfinite(hi))
+
+
 def _check_finite(module: torch.nn.Module, lead: str) -> None:
     bad = []
     for kind, items in (("parameter", module.named_parameters()), ("buffer", module.named_buffers())):
         for name, t in items:
             if t.is_floating_point() or t.is_complex():
-                if t.device.type != "meta" and not bool(torch.isfinite(t).all()):
+                if t.device.type != "meta" and not _all_finite(t):
                     bad.append(f"{kind} {lead}{name}")
     if bad:
         raise InvalidArgumentError(
