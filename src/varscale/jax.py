@@ -224,12 +224,18 @@ def _traced_error(what: str) -> InvalidArgumentError:
 
 
 def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, stream: Stream) -> Any:
+    sharding = None
     if isinstance(leaf, jax.Array):
-        def shard(index: Any) -> np.ndarray[Any, Any]:
-            return plan.draw(shape, dtype, stream, region=_region(index, shape) if shape else None)
+        sharding = leaf.sharding
+    elif isinstance(leaf, jax.ShapeDtypeStruct):  # an abstract tree (jax.eval_shape(model.init, ...))
+        sharding = leaf.sharding if leaf.sharding is not None else jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    else:
+        return plan.draw(shape, dtype, stream)
 
-        return jax.make_array_from_callback(shape, leaf.sharding, shard, dtype=leaf.dtype)
-    return plan.draw(shape, dtype, stream)
+    def shard(index: Any) -> np.ndarray[Any, Any]:
+        return plan.draw(shape, dtype, stream, region=_region(index, shape) if shape else None)
+
+    return jax.make_array_from_callback(shape, sharding, shard, dtype=leaf.dtype)
 
 
 def init_params(
@@ -250,7 +256,11 @@ def init_params(
     Each array is drawn in its own dtype (bfloat16 included: the stream's own
     bits, as ``vs.<Init>(seed=vs.derive_stream(seed, name))(shape, dtype)``)
     and placed with its own sharding, each shard drawn for its device (see
-    :func:`sharded`). NumPy leaves stay NumPy arrays; non-floating leaves
+    :func:`sharded`). A ``jax.ShapeDtypeStruct`` leaf (the tree
+    ``jax.eval_shape(model.init, ...)`` gives) becomes a ``jax.Array`` with
+    its sharding (or on the default device), so a model too large for one
+    device is never materialized by Flax's own init. NumPy leaves stay NumPy
+    arrays; non-floating leaves
     (integer counters, PRNG keys) and non-array leaves are kept as they are.
 
     Args:

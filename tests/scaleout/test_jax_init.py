@@ -163,6 +163,17 @@ def test_dtypes_numpy_leaves_and_names() -> None:
     assert report[3].skipped and report[3].rule == "not floating"
 
 
+def test_abstract_tree_from_eval_shape() -> None:
+    """jax.eval_shape(model.init, ...) gives ShapeDtypeStructs: init_params makes the arrays, Flax never draws."""
+    abstract = jax.eval_shape(Net().init, jax.random.key(0), jnp.zeros((2, 3), jnp.int32), jnp.ones((1, 8, 8, 16)))
+    assert isinstance(abstract["params"]["dense"]["kernel"], jax.ShapeDtypeStruct)
+    new = init_params(abstract, seed=3, default="flax")
+    concrete = init_params(_variables(), seed=3, default="flax")
+    for name, value in _flat(concrete).items():
+        np.testing.assert_array_equal(_flat(new)[name], value, err_msg=name)
+    assert isinstance(new["params"]["dense"]["kernel"], jax.Array)
+
+
 def test_nnx_state() -> None:
     nnx = need("flax.nnx")
     model = nnx.Sequential(nnx.Linear(64, 32, rngs=nnx.Rngs(0)), nnx.LayerNorm(32, rngs=nnx.Rngs(0)))
