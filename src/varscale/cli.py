@@ -212,6 +212,9 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--force", action="store_true",
                     help="overwrite an existing file (or Zarr store; any other folder is refused)")
     sa.add_argument("--no-progress", action="store_true")
+    sa.add_argument("--compressor", default="none", metavar="NAME",
+                    help="Zarr codec: none (the default: random floats barely compress), zstd, zstd:LEVEL, gzip, "
+                         "blosc")
 
     pl = sub.add_parser("plot", help="PNG histogram of a sample against the exact density")
     pl.add_argument("spec", help=spec_help)
@@ -230,10 +233,23 @@ def _parser() -> argparse.ArgumentParser:
                     help="how fans are read from shapes: tf (*kernel, in, out; the default) or torch (out, in, *kernel)")
     it.add_argument("--seed", type=int, required=True)
     it.add_argument("--dtype", default="float32")
-    it.add_argument("--out", required=True, help="output .safetensors")
+    it.add_argument("--out", required=True,
+                    help="output: FILE.safetensors (one file) or a folder DIR (sharded as Hugging Face writes it: "
+                         "model-0000k-of-0000n.safetensors + model.safetensors.index.json)")
+    it.add_argument("--max-shard-size", default=None, metavar="SIZE",
+                    help="bytes per shard file for a folder --out, e.g. 5GB (the default, Hugging Face's), 2GiB")
+    it.add_argument("--resume", action="store_true",
+                    help="continue an interrupted run into the same folder --out (finished shard files are checked "
+                         "and kept)")
     it.add_argument("--force", action="store_true")
     it.add_argument("--dask", action="store_true", help="generate through Dask (varscale.dask)")
     it.add_argument("--no-progress", action="store_true")
+
+    ve = sub.add_parser("verify", help="re-draw sampled regions of a varscale checkpoint from its own metadata")
+    ve.add_argument("path", help="a .safetensors file, a sharded checkpoint folder or a .zarr store")
+    ve.add_argument("--sample", default="8", metavar="N",
+                    help="regions re-drawn per tensor (default 8, plus its first and last elements); 'all' checks "
+                         "every element")
 
     sub.add_parser("warmup", help="compile the kernel into Numba's cache now, once for all dtypes "
                    "(for Dockerfiles and CI: RUN varscale warmup)")
@@ -241,7 +257,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _Progress:
-    """A stdlib progress bar on stderr (only for outputs of at least 1 MiB)."""
+    """Progress on stderr (only for outputs of at least 1 MiB), with rate and ETA.
+
+    On a terminal one line redrawn with ``\\r``; otherwise (a batch log) a plain line every 10 % or 30 s.
+    Callbacks show at most 99.9 %: :meth:`finish`, called once the output is synced and published, prints 100 %.
+    """
 
     open_line = False  # a bar is on stderr without its final newline
 
@@ -253,22 +273,74 @@ class _Progress:
 
     def __init__(self, label: str, nbytes: int, enabled: bool = True) -> None:
         self.label, self.enabled = label, enabled and nbytes >= (1 << 20)
+        self.nbytes = nbytes
         self.last = -1.0
+        self.last_time = 0.0
         self.start = time.monotonic()
+        self.first: tuple[float, float] | None = None  # (time, fraction) of the first report: resumed work excluded
+        try:
+            self.tty = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or total <= 0:
             return
-        frac = min(1.0, done / total)
-        if frac < 1.0 and frac - self.last < 0.01:
+        frac = min(0.999, done / total)
+        now = time.monotonic()
+        if self.first is None:
+            self.first = (now, frac if done < total else 0.0)
+        if self.tty:
+            if frac - self.last < 0.001 and now - self.last_time < 0.5:
+                return
+        elif frac - self.last < 0.1 and now - self.last_time < 30.0:
             return
-        self.last = frac
+        self.last, self.last_time = frac, now
+        self._show(frac, now)
+
+    def _show(self, frac: float, now: float, final: bool = False) -> None:
+        t0, f0 = self.first if self.first is not None else (self.start, 0.0)
+        if now <= t0:  # the first report: measured from the start (a resume's kept part counted once)
+            t0, f0 = self.start, 0.0
+        spent = now - t0
+        rate = (frac - f0) * self.nbytes / spent if spent > 0 else 0.0
+        speed = f"{_size(rate)}/s" if rate > 0 else "-"
+        if final:
+            tail = f"{now - self.start:.1f}s"
+        else:
+            eta = (1.0 - frac) * self.nbytes / rate if rate > 0 else None
+            tail = f"ETA {_duration(eta)}"
         bar = "#" * int(frac * 30)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}% {time.monotonic() - self.start:6.1f}s")
-        _Progress.open_line = frac < 1.0
-        if frac >= 1.0:
-            sys.stderr.write("\n")
+        line = f"{self.label} [{bar:<30}] {frac * 100:5.1f}% {_size(frac * self.nbytes)}/{_size(self.nbytes)} " \
+               f"{speed} {tail}"
+        if self.tty:
+            sys.stderr.write(f"\r{line}")
+            _Progress.open_line = not final
+            if final:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
         sys.stderr.flush()
+
+    def finish(self) -> None:
+        """The output is complete, synced and published: 100 %."""
+        if self.enabled:
+            self._show(1.0, time.monotonic(), final=True)
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(nbytes) < 1024 or unit == "GiB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.1f} GiB"  # pragma: no cover
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    s = int(seconds + 0.5)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
 def _json_safe(obj: Any) -> Any:
@@ -379,6 +451,8 @@ def _sample(args: argparse.Namespace) -> int:
         raise _UsageError(f"--out must end in .npy, .safetensors or .zarr; received {out!r}")
     init = _init_of(args.spec, args.shape, args.seed, args.layout)
     target = check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
+    if args.compressor != "none" and not out.endswith(".zarr"):
+        raise _UsageError(f"--compressor applies to .zarr outputs only; received --out {out!r}")
     if out.endswith(".npy") and args.engine is not None:
         arr = init(args.shape, args.dtype, engine=args.engine)
         with atomic_output(target, args.force) as fh:
@@ -395,9 +469,12 @@ def _sample(args: argparse.Namespace) -> int:
         else:
             io.write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
     elif out.endswith(".safetensors"):
-        _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar)
+        _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar,
+                                provenance={"spec": args.spec, "seed": args.seed})
     else:
-        _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar)
+        _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar,
+                         compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed})
+    bar.finish()
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0
 
@@ -432,7 +509,8 @@ def _check_space(target: Any, shapes: Sequence[tuple[int, ...]], dtype: str) -> 
     from ._dtypes import resolve_dtype
 
     nbytes = sum(math.prod(s) for s in shapes) * resolve_dtype(dtype)[1].itemsize
-    return check_space(Path(target), nbytes, f"shape(s) {', '.join(map(str, shapes))} and dtype={dtype!r}")
+    shown = ", ".join(map(str, shapes[:4])) + (f" and {len(shapes) - 4} more" if len(shapes) > 4 else "")
+    return check_space(Path(target), nbytes, f"{len(shapes)} tensor(s) ({shown}) of dtype={dtype!r}")
 
 
 def _png_size(path: Any) -> tuple[int, int]:
@@ -590,8 +668,17 @@ def _clip(value: Any, limit: int = 200) -> str:
 def _init(args: argparse.Namespace) -> int:
     from ._rules import BoundPlan, FanError, plan_param, resolve
 
-    if not str(args.out).endswith(".safetensors"):
-        raise _UsageError(f"--out must end in .safetensors; received {args.out!r}")
+    sharded = not str(args.out).endswith(".safetensors")
+    if not sharded and args.max_shard_size is not None:
+        raise _UsageError(f"--max-shard-size writes a folder of shard files: --out must name a folder, not a "
+                          f".safetensors file; received --out {args.out!r}")
+    if not sharded and args.resume:
+        raise _UsageError(f"--resume continues a sharded folder: --out must name a folder, not a .safetensors "
+                          f"file (a single file is written again whole); received --out {args.out!r}")
+    if sharded and str(args.out).endswith((".npy", ".zarr", ".json", ".bin", ".pt", ".pth")):
+        raise _UsageError(f"--out must be FILE.safetensors or a folder for shard files; received {args.out!r}")
+    limit = _io().parse_size(args.max_shard_size if args.max_shard_size is not None else _io().MAX_SHARD_SIZE,
+                             "max_shard_size")
     raw: list[tuple[str, str]] = []
     for r in args.rule:
         glob, eq, spec = r.partition("=")
@@ -603,8 +690,13 @@ def _init(args: argparse.Namespace) -> int:
     rules = [(g, resolve(_cli_rule(text), layout=args.layout or _source_layout(text), where=f"--rule {g}={text}"))
              for g, text in raw]
     shapes = _read_shapes(args.shapes)
-    check_target(args.out, args.force)
+    if sharded:
+        _io()._check_dir_target(args.out, args.force, "out")
+    else:
+        check_target(args.out, args.force)
     total = _check_space(Path(args.out), list(shapes.values()), args.dtype)
+    record: dict[str, Any] = {"seed": args.seed, "layout": args.layout, "dtype": args.dtype,
+                              "rules": [[g, t] for g, t in raw], "tensors": {}}
     tensors: dict[str, tuple[Any, tuple[int, ...], str]] = {}
     rows = []
     used: set[str] = set()
@@ -623,6 +715,9 @@ def _init(args: argparse.Namespace) -> int:
             continue
         stream = derive_stream(args.seed, name)
         init = match[1]
+        text = next(t for (_, t), (_, i) in zip(raw, rules, strict=True) if i is init)
+        record["tensors"][name] = {"rule": text, "glob": match[0],
+                                   "layout": args.layout or _source_layout(text), "fans": args.layout or "tf"}
         if args.dask and isinstance(init, VarianceScaling):
             try:
                 dask_mod = importlib.import_module("varscale.dask")
@@ -649,7 +744,22 @@ def _init(args: argparse.Namespace) -> int:
     if problems:
         raise InvalidArgumentError("; ".join(problems) + ".")
     bar = _Progress(f"init {args.out}", total, not args.no_progress)
-    _io().write_safetensors(args.out, tensors, force=args.force, progress=bar)
+    if sharded:
+        try:
+            _io().write_safetensors_sharded(args.out, tensors, max_shard_size=limit, force=args.force,
+                                            resume=args.resume, progress=bar, provenance=record)
+        except KeyboardInterrupt as err:
+            partial = getattr(err, "varscale_partial", None)
+            if partial is not None:
+                err.varscale_note = (  # type: ignore[attr-defined]
+                    f"{getattr(err, 'varscale_finished', 0)} of {getattr(err, 'varscale_files', '?')} shard "
+                    f"file(s) are finished and kept in {partial!r}; run the same command with --resume to "
+                    f"finish (or delete that folder)")
+            raise
+    else:
+        _io().write_safetensors(args.out, tensors, force=args.force, progress=bar, metadata={"format": "pt"},
+                                provenance=record)
+    bar.finish()
     head = ("name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, *rows]:
@@ -725,7 +835,34 @@ def _run_command(args: argparse.Namespace) -> int:
         set_compile_listener(None)
 
 
+def _verify(args: argparse.Namespace) -> int:
+    text = str(args.sample).strip().lower()
+    if text == "all":
+        sample = None
+    elif text.isdigit():
+        sample = int(text)
+    else:
+        raise _UsageError(f"--sample must be a non-negative integer or 'all'; received {args.sample!r}")
+    report = _io().verify(args.path, sample)
+    rec = report.records[0] if report.records else {}
+    if rec:
+        print(f"{args.path}: varscale {rec.get('varscale_version', '?')}, stream v{rec.get('stream_version', '?')}, "
+              f"seed {rec.get('seed', '-')}, layout {rec.get('layout') or '-'}")
+    for file, tensor, why in report.mismatches:
+        print(f"MISMATCH {_escape(file)}: {_escape(tensor)}: {why}")
+    for file, tensor, why in report.skipped[:20]:
+        print(f"skipped  {_escape(file)}: {_escape(tensor)}: {why}")
+    if len(report.skipped) > 20:
+        print(f"skipped  … {len(report.skipped) - 20} more")
+    what = "every element" if sample is None else f"{sample} sampled region(s) per tensor"
+    verdict = "FAILED" if report.mismatches else "OK"
+    print(f"{verdict}: {len(report.files)} file(s), {len(report.checked)} tensor(s) re-drawn and equal ({what}), "
+          f"{len(report.mismatches)} mismatch(es), {len(report.skipped)} skipped")
+    return 1 if report.mismatches else 0
+
+
 _COMMANDS = {"explain": _explain, "translate": _translate, "sample": _sample, "plot": _plot, "init": _init,
+             "verify": _verify,
              "warmup": _warmup}
 
 
@@ -761,7 +898,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM through _on_sigterm: writers removed their temporaries
         name, code = ("SIGTERM", 143) if isinstance(err, _Terminated) else ("SIGINT", 130)
         _Progress.end_line()
-        print(f"varscale {args.command}: interrupted by {name}; no unfinished output was left", file=sys.stderr)
+        note = getattr(err, "varscale_note", None) or "no unfinished output was left"
+        print(f"varscale {args.command}: interrupted by {name}; {note}", file=sys.stderr)
         return code
     except BrokenPipeError:  # `varscale explain ... | head`
         sys.stdout = open(os.devnull, "w")

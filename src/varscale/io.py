@@ -589,6 +589,30 @@ class _StoreTarget:
         return ("varscale.io._StoreTarget", id(self))
 
 
+def _compressors(compressor: Any) -> Any:
+    """Zarr v3 compressors for a ``compressor`` name: None for ``"none"``."""
+    if compressor is None or compressor == "none":
+        return None
+    if isinstance(compressor, str):
+        name, _, level = compressor.partition(":")
+        try:
+            lvl = int(level) if level else None
+        except ValueError:
+            lvl = -1
+        if name in ("zstd", "gzip", "blosc") and (lvl is None or 0 <= lvl <= 22):
+            from zarr import codecs
+
+            if name == "zstd":
+                return codecs.ZstdCodec(level=3 if lvl is None else lvl)
+            if name == "gzip":
+                return codecs.GzipCodec(level=5 if lvl is None else min(lvl, 9))
+            return codecs.BloscCodec(clevel=5 if lvl is None else min(lvl, 9))
+    raise InvalidArgumentError(
+        f"`compressor` must be 'none', 'zstd', 'zstd:LEVEL' (0-22), 'gzip', 'gzip:LEVEL' (0-9) or 'blosc'; "
+        f"received compressor={compressor!r}."
+    )
+
+
 def _zarr_chunks(shape: tuple[int, ...], dtype: np.dtype[Any], chunks: Any) -> tuple[int, ...]:
     if chunks is None:
         import dask.array as da
@@ -618,6 +642,8 @@ def write_zarr(
     chunks: Any = None,
     force: bool = False,
     progress: Progress | None = None,
+    compressor: str | None = "none",
+    provenance: bool | Mapping[str, Any] | None = True,
 ) -> Path:
     """Write ``init(shape, dtype)`` as a Zarr v3 array, chunk by chunk through Dask.
 
@@ -647,6 +673,12 @@ def write_zarr(
             raises :class:`FileExistsError` (an
             :class:`~varscale.InvalidArgumentError` too).
         progress: ``progress(done, total)`` in elements, after each band.
+        compressor: ``"none"`` (None, the default: random floats barely
+            compress, zstd saves about 7 % and costs a third more time),
+            ``"zstd"`` or ``"zstd:LEVEL"``, ``"gzip"`` or ``"gzip:LEVEL"``, ``"blosc"``.
+        provenance: True (the default) stores varscale's record (versions, the
+            initializer's config and stream) as the Zarr attribute ``"varscale"``,
+            which :func:`verify` re-draws from; a mapping adds fields; None stores none.
 
     Returns:
         The target path.
@@ -665,9 +697,13 @@ def write_zarr(
     out_dtype = resolve_dtype(dtype)[0]
     if out_dtype.name == "bfloat16":
         raise InvalidArgumentError(
-            "`dtype` must be float16, float32 or float64 for Zarr (Zarr v3 has no bfloat16 data type); "
-            "received dtype='bfloat16'. Write bfloat16 with write_safetensors or write_npy."
+            "`dtype` must be float16, float32 or float64 for Zarr (the Zarr v3 specification and zarr-python have "
+            "no bfloat16 data type); received dtype='bfloat16'. Write bfloat16 with write_safetensors or write_npy."
         )
+    codecs = _compressors(compressor)
+    src = _Source("array", init, dims, out_dtype)  # its one stream: the record's and every chunk's
+    record = None if provenance is None or provenance is False else _record(
+        [src], {} if provenance is True else provenance)
     check_space(target, math.prod(dims) * out_dtype.itemsize,  # before Dask plans chunks or a graph
                 f"shape={dims!r} and dtype={out_dtype.name!r}")
     zchunks = _zarr_chunks(dims, out_dtype, chunks)
@@ -677,7 +713,7 @@ def write_zarr(
 
     from . import dask as vdask
 
-    arr = vdask.array(init, dims, out_dtype, chunks=zchunks)
+    arr = vdask.array(init, dims, out_dtype, chunks=zchunks, seed=src.stream)
     total = math.prod(dims)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=_files.temp_prefix(target), suffix=".partial", dir=target.parent))
@@ -687,7 +723,8 @@ def write_zarr(
     try:
         os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700)
         z = zarr.create_array(store=str(tmp), shape=dims, chunks=zchunks if dims else (), dtype=out_dtype,
-                              zarr_format=3, overwrite=True)
+                              zarr_format=3, overwrite=True, compressors=codecs,
+                              attributes={PROVENANCE_KEY: record} if record is not None else None)
         sink = _StoreTarget(z)
         if dims and total:
             rows = dims[0]

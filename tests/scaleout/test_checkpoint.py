@@ -1,0 +1,403 @@
+"""Checkpoints at scale (issue 17): sharded safetensors as Hugging Face writes them, provenance and
+``varscale verify``, resume after SIGTERM/SIGKILL, progress lines, short errors, Zarr compressors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import varscale as vs
+from varscale import cli
+from varscale.io import (
+    INDEX_NAME,
+    parse_size,
+    shard_names,
+    unfinished,
+    verify,
+    write_safetensors_sharded,
+)
+
+RULES = ["*norm*=ones", "*embed*=normal(std=0.02)", "*.bias=zeros", "*.weight=kaiming_uniform_(a=5**0.5)"]
+
+
+def _llama_shapes(layers: int = 3, hidden: int = 64, inter: int = 160, vocab: int = 300) -> dict[str, list[int]]:
+    shapes: dict[str, list[int]] = {"model.embed_tokens.weight": [vocab, hidden]}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({
+            p + "self_attn.q_proj.weight": [hidden, hidden], p + "self_attn.q_proj.bias": [hidden],
+            p + "self_attn.k_proj.weight": [hidden // 2, hidden],
+            p + "self_attn.v_proj.weight": [hidden // 2, hidden], p + "self_attn.o_proj.weight": [hidden, hidden],
+            p + "mlp.gate_proj.weight": [inter, hidden], p + "mlp.up_proj.weight": [inter, hidden],
+            p + "mlp.down_proj.weight": [hidden, inter], p + "input_layernorm.weight": [hidden],
+            p + "post_attention_layernorm.weight": [hidden],
+        })
+    shapes["model.norm.weight"] = [hidden]
+    shapes["lm_head.weight"] = [vocab, hidden]
+    return shapes
+
+
+def _init_argv(shapes: Path, out: Path, *extra: str, dtype: str = "float32", rules: list[str] | None = None
+               ) -> list[str]:
+    argv = ["init", "--shapes", str(shapes), "--seed", "7", "--layout", "torch", "--dtype", dtype, "--out", str(out)]
+    for r in RULES if rules is None else rules:
+        argv += ["--rule", r]
+    return [*argv, "--no-progress", *extra]
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _tensors(folder: Path) -> dict[str, bytes]:
+    """Every tensor's raw bytes (dtype, shape) from a checkpoint folder or file, via the safetensors library."""
+    from safetensors import safe_open
+
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.safetensors"))
+    out: dict[str, bytes] = {}
+    for f in files:
+        with safe_open(str(f), framework="pt") as fh:
+            for k in fh.keys():
+                t = fh.get_tensor(k)
+                out[k] = (str(t.dtype) + str(tuple(t.shape))).encode() + t.contiguous().view(-1).view(
+                    __import__("torch").uint8).numpy().tobytes()
+    return out
+
+
+# -- Hugging Face layout -------------------------------------------------------------------------------------------
+
+
+def test_shard_grouping_is_huggingface_s_on_random_sizes() -> None:
+    hub = pytest.importorskip("huggingface_hub")
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n = int(rng.integers(1, 30))
+        sizes = [(f"t{i}", int(s)) for i, s in enumerate(rng.integers(0, 100, n))]
+        limit = int(rng.integers(1, 150))
+        theirs = hub.split_state_dict_into_shards_factory(
+            dict(sizes), get_storage_size=lambda x: x, filename_pattern="model{suffix}.safetensors",
+            max_shard_size=limit)
+        assert shard_names(sizes, limit) == theirs.filename_to_tensors, (trial, sizes, limit)
+
+
+def test_size_strings_are_read_as_huggingface_reads_them() -> None:
+    from huggingface_hub.serialization._base import parse_size_to_int
+
+    for text in ("5GB", "500MB", "1.5GB", "10KB", "2TB"):
+        assert parse_size(text) == parse_size_to_int(text)
+    assert parse_size("2GiB") == 2 * 2**30 and parse_size(123) == 123
+    for bad in ("", "GB", "-1GB", "0", "5XB", "abc"):
+        with pytest.raises(vs.InvalidArgumentError, match="max_shard_size"):
+            parse_size(bad)
+
+
+def test_sharded_folder_equals_huggingface_s_save(tmp_path: Path) -> None:
+    """Same files, tensors per file, weight_map and total_size as huggingface_hub.save_torch_state_dict."""
+    torch = pytest.importorskip("torch")
+    hub = pytest.importorskip("huggingface_hub")
+    shapes = _llama_shapes()
+    tensors = {n: (vs.HeNormal(layout="torch", seed=vs.derive_stream(3, n)), tuple(s), "bfloat16")
+               for n, s in shapes.items() if len(s) == 2}
+    ours = write_safetensors_sharded(tmp_path / "ours", tensors, max_shard_size="60KB", chunk_elems=1000)
+    state = {n: torch.from_numpy(init(shape, dt).view(np.int16)).view(torch.bfloat16)
+             for n, (init, shape, dt) in tensors.items()}
+    (tmp_path / "theirs").mkdir()
+    hub.save_torch_state_dict(state, tmp_path / "theirs", max_shard_size="60KB")
+    names = sorted(p.name for p in (tmp_path / "theirs").iterdir())
+    assert sorted(p.name for p in ours.iterdir()) == names and len(names) > 3
+    index = json.loads((ours / INDEX_NAME).read_text())
+    their_index = json.loads((tmp_path / "theirs" / INDEX_NAME).read_text())
+    assert index["weight_map"] == their_index["weight_map"]
+    assert index["metadata"]["total_size"] == their_index["metadata"]["total_size"]
+    assert index["metadata"]["total_parameters"] == sum(int(np.prod(s)) for _, s, _ in tensors.values())
+    # transformers' save_pretrained writes the index with sorted keys, indent 2 and a final newline
+    text = (ours / INDEX_NAME).read_text()
+    assert text == json.dumps(index, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    for name in names:
+        if name.endswith(".safetensors"):
+            assert _tensors(ours / name) == _tensors(tmp_path / "theirs" / name)
+            head = json.loads((ours / name).read_bytes()[8:8 + int.from_bytes((ours / name).read_bytes()[:8],
+                                                                             "little")])
+            assert head["__metadata__"]["format"] == "pt"
+            rec = json.loads(head["__metadata__"]["varscale"])
+            assert rec["varscale_version"] == vs.__version__ and rec["stream_version"] == vs.STREAM_VERSION
+    # loadable by huggingface_hub's index-reading loader into a torch module
+    module = torch.nn.Module()
+    for n, (_, shape, _) in tensors.items():
+        parent = module
+        *path, leaf = n.split(".")
+        for part in path:
+            if not hasattr(parent, part):
+                parent.add_module(part, torch.nn.Module())
+            parent = getattr(parent, part)
+        parent.register_parameter(leaf, torch.nn.Parameter(torch.zeros(shape, dtype=torch.bfloat16)))
+    hub.load_torch_model(module, ours, strict=True)
+    for n, p in module.named_parameters():
+        assert torch.equal(p.data.view(torch.int16), state[n].view(torch.int16)), n
+
+
+def test_one_shard_is_model_safetensors_without_index(tmp_path: Path) -> None:
+    tensors = {"a.weight": (vs.HeNormal(seed=vs.derive_stream(0, "a.weight")), (8, 4), None)}
+    out = write_safetensors_sharded(tmp_path / "one", tensors)
+    assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+    assert verify(out).ok and verify(out).checked == [("model.safetensors", "a.weight")]
+
+
+def test_cli_sharded_equals_single_file_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text(json.dumps(_llama_shapes()))
+    code, out, err = _run(_init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "50KB", dtype="bfloat16"),
+                          capsys)
+    assert code == 0, err
+    files = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    assert INDEX_NAME in files and files[0].startswith("model-00001-of-")
+    code, _, err = _run(_init_argv(shapes, tmp_path / "one.safetensors", dtype="bfloat16"), capsys)
+    assert code == 0, err
+    assert _tensors(tmp_path / "ckpt") == _tensors(tmp_path / "one.safetensors")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    for target in ("ckpt", "one.safetensors"):
+        code, out, _ = _run(["verify", str(tmp_path / target)], capsys)
+        assert code == 0 and "OK" in out and "0 mismatch" in out and "seed 7" in out, out
+
+
+# -- provenance and verify -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", ["8", "all"])
+def test_verify_names_the_tensor_with_one_tampered_byte(
+    sample: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text(json.dumps(_llama_shapes(hidden=32, inter=64, vocab=100)))
+    assert _run(_init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "20KB"), capsys)[0] == 0
+    index = json.loads((tmp_path / "ckpt" / INDEX_NAME).read_text())
+    victim = "model.layers.1.mlp.up_proj.weight"
+    f = tmp_path / "ckpt" / index["weight_map"][victim]
+    raw = bytearray(f.read_bytes())
+    n = int.from_bytes(raw[:8], "little")
+    a, b = json.loads(raw[8:8 + n])[victim]["data_offsets"]
+    pos = 8 + n + a + (b - a) // 2 + 1
+    raw[pos] ^= 0x01  # one bit of one element: the value stays finite and plausible
+    f.write_bytes(bytes(raw))
+    code, out, _ = _run(["verify", str(tmp_path / "ckpt"), "--sample", sample], capsys)
+    assert code == 1 and "FAILED" in out
+    bad = [line for line in out.splitlines() if line.startswith("MISMATCH")]
+    assert len(bad) == 1 and victim in bad[0] and f.name in bad[0], out
+
+
+def test_verify_catches_a_wrong_record_and_a_missing_shard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text(json.dumps(_llama_shapes(hidden=32, inter=64, vocab=100)))
+    assert _run(_init_argv(shapes, tmp_path / "a.safetensors"), capsys)[0] == 0
+    raw = (tmp_path / "a.safetensors").read_bytes()
+    assert b'\\"seed\\":7' in raw  # the record is a JSON string inside the JSON header
+    (tmp_path / "b.safetensors").write_bytes(raw.replace(b'\\"seed\\":7', b'\\"seed\\":8'))  # same length
+    code, out, _ = _run(["verify", str(tmp_path / "b.safetensors")], capsys)
+    assert code == 1 and out.count("MISMATCH") >= 20  # every random tensor differs; constants do not
+    assert _run(_init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "20KB"), capsys)[0] == 0
+    victim = sorted((tmp_path / "ckpt").glob("model-*.safetensors"))[1]
+    victim.unlink()
+    code, out, _ = _run(["verify", str(tmp_path / "ckpt")], capsys)
+    assert code == 1 and f"{victim.name}: -: listed in the index but missing" in out
+    plain = tmp_path / "plain.safetensors"
+    vs.io.write_safetensors(plain, {"w": (vs.HeNormal(seed=1), (4, 4), None)})
+    code, out, _ = _run(["verify", str(plain)], capsys)
+    assert code == 1 and "no varscale record" in out
+    code, _, err = _run(["verify", str(plain), "--sample", "x"], capsys)
+    assert code == 2 and "--sample" in err
+
+
+def test_api_sources_record_initializer_and_stream(tmp_path: Path) -> None:
+    tensors = {"w": (vs.GlorotUniform(), (300, 70), "float16"), "arr": (np.ones((3, 3), np.float32), (3, 3), None)}
+    out = write_safetensors_sharded(tmp_path / "d", tensors)  # seed=None: one fresh stream, recorded
+    report = verify(out, sample=None)
+    assert report.ok and report.checked == [("model.safetensors", "w")]
+    assert report.skipped == [("model.safetensors", "arr", "written from an array (nothing to re-draw)")]
+
+
+# -- resume ------------------------------------------------------------------------------------------------------
+
+
+def _big_shapes(tmp_path: Path) -> Path:
+    shapes = tmp_path / "big.json"
+    shapes.write_text(json.dumps({f"layer{i}.weight": [1024, 2048] for i in range(16)}))  # 16 x 8 MiB float32
+    return shapes
+
+
+def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "varscale", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+
+
+def _wait_for_finished_shards(parent: Path, out: Path, proc: subprocess.Popen[bytes], count: int) -> Path:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        for folder in unfinished(out):
+            if len(list(folder.glob("model-*.safetensors"))) >= count:
+                return folder
+        time.sleep(0.01)
+    raise AssertionError("no shard was finished in time")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=["SIGTERM", "SIGKILL", "SIGINT"])
+def test_resume_after_a_signal_is_byte_identical(how: int, tmp_path: Path) -> None:
+    shapes = _big_shapes(tmp_path)
+    out = tmp_path / "ckpt"
+    argv = _init_argv(shapes, out, "--max-shard-size", "17MB", rules=["*.weight=he_normal"])
+    proc = _spawn(argv)
+    folder = _wait_for_finished_shards(tmp_path, out, proc, 2)
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=120)
+    text = err.decode()
+    assert not out.exists()
+    if how == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:
+        assert proc.returncode == (143 if how == signal.SIGTERM else 130), text
+        assert "--resume" in text and folder.name in text and "Traceback" not in text, text
+        assert len(text.strip().splitlines()) == 1, text
+    kept = {p.name: p.stat().st_mtime_ns for p in folder.glob("model-*.safetensors")}
+    assert len(kept) >= 2
+    # a different command does not take over the folder
+    other = subprocess.run([sys.executable, "-m", "varscale", *argv[:-2], "--max-shard-size", "26MB", "--resume"],
+                           capture_output=True, text=True, timeout=120)
+    assert other.returncode == 1 and "other arguments" in other.stderr and not out.exists()
+    done = subprocess.run([sys.executable, "-m", "varscale", *argv, "--resume"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not folder.exists() and unfinished(out) == []
+    for name, mtime in kept.items():  # the finished files were kept, not drawn again
+        assert (out / name).stat().st_mtime_ns == mtime
+    fresh = tmp_path / "fresh"
+    again = subprocess.run([sys.executable, "-m", "varscale", *_init_argv(shapes, fresh, "--max-shard-size", "17MB",
+                                                                       rules=["*.weight=he_normal"])],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert sorted(os.listdir(out)) == sorted(os.listdir(fresh))
+    for name in os.listdir(fresh):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def test_resume_redraws_a_damaged_finished_shard(tmp_path: Path) -> None:
+    """A kept file is checked (size, header, sampled regions); a damaged one is written again."""
+    tensors = {f"l{i}.weight": (vs.HeNormal(seed=vs.derive_stream(1, f"l{i}.weight")), (64, 64), None)
+               for i in range(4)}
+    calls = {"n": 0}
+
+    def stop(done: int, total: int) -> None:
+        calls["n"] += 1
+        if done >= total // 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        write_safetensors_sharded(tmp_path / "d", tensors, max_shard_size="20KB", progress=stop)
+    folder = Path(info.value.varscale_partial)  # type: ignore[attr-defined]
+    assert info.value.varscale_finished == 1 and info.value.varscale_files == 4  # type: ignore[attr-defined]
+    first = folder / "model-00001-of-00004.safetensors"
+    raw = bytearray(first.read_bytes())
+    raw[-5] ^= 0xFF
+    first.write_bytes(bytes(raw))
+    out = write_safetensors_sharded(tmp_path / "d", tensors, max_shard_size="20KB", resume=True)
+    assert verify(out, sample=None).ok
+    fresh = write_safetensors_sharded(tmp_path / "e", tensors, max_shard_size="20KB")
+    for p in fresh.iterdir():
+        assert (out / p.name).read_bytes() == p.read_bytes()
+
+
+def test_resume_without_an_unfinished_folder_writes_afresh(tmp_path: Path) -> None:
+    tensors = {"w": (vs.HeNormal(seed=1), (16, 16), None)}
+    out = write_safetensors_sharded(tmp_path / "d", tensors, resume=True)
+    assert verify(out).ok
+
+
+def test_force_replaces_only_a_checkpoint_folder(tmp_path: Path) -> None:
+    tensors = {"w": (vs.HeNormal(seed=1), (16, 16), None)}
+    out = write_safetensors_sharded(tmp_path / "d", tensors)
+    with pytest.raises(FileExistsError):
+        write_safetensors_sharded(out, tensors)
+    write_safetensors_sharded(out, {"w": (vs.HeNormal(seed=2), (16, 16), None)}, force=True)
+    assert verify(out).ok
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_text("keep")
+    with pytest.raises(vs.InvalidArgumentError, match="not a safetensors checkpoint"):
+        write_safetensors_sharded(user, tensors, force=True)
+    assert (user / "notes.txt").read_text() == "keep"
+
+
+# -- operations ----------------------------------------------------------------------------------------------------
+
+
+def test_progress_is_plain_lines_with_rate_and_eta_when_not_a_terminal(tmp_path: Path) -> None:
+    shapes = tmp_path / "s.json"
+    shapes.write_text(json.dumps({f"l{i}.weight": [1024, 1024] for i in range(8)}))
+    argv = [a for a in _init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "10MB", rules=["*=he_uniform"])
+            if a != "--no-progress"]
+    done = subprocess.run([sys.executable, "-m", "varscale", *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("init ")]
+    assert "\r" not in done.stderr and len(lines) >= 2
+    assert all("%" in line for line in lines)
+    assert all("ETA" in line and "/s" in line for line in lines[:-1]), lines
+    assert "100.0%" in lines[-1] and all("100.0%" not in line for line in lines[:-1])
+
+
+def test_disk_space_refusal_fits_on_a_screen(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil as _shutil
+
+    import varscale._files as files
+
+    shapes = tmp_path / "s.json"
+    shapes.write_text(json.dumps({f"model.layers.{i}.mlp.weight": [4096, 11008] for i in range(723)}))
+    real = _shutil.disk_usage
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda p: real(p)._replace(free=10**9))
+    for out in ("ckpt", "ckpt.safetensors"):
+        code, _, err = _run(_init_argv(shapes, tmp_path / out), capsys)
+        assert code == 1 and "723 tensor(s)" in err and len(err) < 400, err
+
+
+def test_zarr_compressor_choice_and_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    zarr = pytest.importorskip("zarr")
+    pytest.importorskip("dask")
+    base = ["sample", "he_normal", "--shape", "200,100", "--seed", "3", "--no-progress"]
+    assert _run([*base, "--out", str(tmp_path / "a.zarr")], capsys)[0] == 0
+    assert _run([*base, "--out", str(tmp_path / "b.zarr"), "--compressor", "zstd:5"], capsys)[0] == 0
+    a = zarr.open_array(str(tmp_path / "a.zarr"), mode="r")
+    b = zarr.open_array(str(tmp_path / "b.zarr"), mode="r")
+    assert a.compressors == () and type(b.compressors[0]).__name__ == "ZstdCodec"
+    np.testing.assert_array_equal(a[...], vs.HeNormal(seed=3)((200, 100)))
+    np.testing.assert_array_equal(b[...], a[...])
+    assert a.attrs["varscale"]["seed"] == 3
+    code, out, _ = _run(["verify", str(tmp_path / "b.zarr"), "--sample", "all"], capsys)
+    assert code == 0 and "1 tensor(s) re-drawn and equal" in out
+    code, _, err = _run([*base, "--out", str(tmp_path / "c.zarr"), "--compressor", "lz77"], capsys)
+    assert code == 1 and "`compressor`" in err and "lz77" in err
+    code, _, err = _run([*base, "--out", str(tmp_path / "c.npy"), "--compressor", "zstd"], capsys)
+    assert code == 2 and "--compressor" in err
+    code, _, err = _run([*base, "--dtype", "bfloat16", "--out", str(tmp_path / "d.zarr")], capsys)
+    assert code == 1 and "bfloat16" in err and "write_safetensors" in err
+
+
+def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shapes = tmp_path / "s.json"
+    shapes.write_text(json.dumps({"w.weight": [4, 4]}))
+    code, _, err = _run(_init_argv(shapes, tmp_path / "x.safetensors", "--max-shard-size", "1GB"), capsys)
+    assert code == 2 and "--max-shard-size" in err
+    code, _, err = _run(_init_argv(shapes, tmp_path / "x.safetensors", "--resume"), capsys)
+    assert code == 2 and "--resume" in err
+    code, _, err = _run(_init_argv(shapes, tmp_path / "d", "--max-shard-size", "lots"), capsys)
+    assert code == 1 and "max_shard_size" in err and "lots" in err
