@@ -10,7 +10,7 @@ import pytest
 from _support import need
 
 MODULES = [("varscale.io", ["safetensors", "zarr", "dask"]), ("varscale.dask", ["dask"]),
-           ("varscale.torch", ["torch"]), ("varscale.jax", ["jax"]),
+           ("varscale.torch", ["torch"]), ("varscale.jax", ["jax", "flax"]),
            ("varscale.keras", ["keras"]), ("varscale._report", [])]
 
 
