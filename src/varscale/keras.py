@@ -8,7 +8,9 @@ own stream ``vs.derive_stream(seed, path)`` and assigns it with
 ``weight.assign``. ``path`` is ``weight.path`` without the model's own name
 (a ``Sequential`` or subclassed model builds its layers inside its name
 scope, ``"sequential_3/dense/kernel"``; a functional model does not): the
-path of ``"dense/kernel"`` is the same in every kind of model. The values depend on the seed, the weight's path, shape
+path of ``"dense/kernel"`` is the same in every kind of model. A layer passed
+alone (not a ``keras.Model``) keeps its name: ``"dense/kernel"``, the values
+it gets inside a model. The values depend on the seed, the weight's path, shape
 and dtype only: not on the backend (TensorFlow, JAX, torch), the order
 layers were built in, or Keras' own seeds.
 
@@ -454,7 +456,7 @@ def init_model(
         )
 
     owners = _owners(model)
-    lead = f"{model.name}/"
+    lead = f"{model.name}/" if isinstance(model, keras.Model) else ""
     seen: set[int] = set()
     plan: list[tuple[Any, ParamRow, ParamPlan | None, Any]] = []
     unmatched: list[str] = []

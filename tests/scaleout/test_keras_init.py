@@ -122,6 +122,11 @@ def test_values_follow_paths_not_construction_or_model_kind() -> None:
     for k, v in _weights(seq).items():
         np.testing.assert_array_equal(v, _weights(fun)[k])
     np.testing.assert_array_equal(_weights(seq)["b/kernel"], vs.GlorotUniform(seed=_stream(3, "b/kernel"))((7, 3)))
+    # a layer alone keeps its own name in the path: the values it gets inside the model
+    alone = keras.layers.Dense(3, name="b")
+    alone.build((None, 7))
+    assert [r.name for r in init_model(alone, seed=3)] == ["b/kernel", "b/bias"]
+    np.testing.assert_array_equal(_numpy(alone.kernel), _weights(fun)["b/kernel"])
     # another seed, other values
     init_model(fun, seed=4)
     assert not np.array_equal(_weights(seq)["a/kernel"], _weights(fun)["a/kernel"])
