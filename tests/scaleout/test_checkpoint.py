@@ -91,6 +91,7 @@ def test_shard_grouping_is_huggingface_s_on_random_sizes() -> None:
 
 
 def test_size_strings_are_read_as_huggingface_reads_them() -> None:
+    pytest.importorskip("huggingface_hub")
     from huggingface_hub.serialization._base import parse_size_to_int
 
     for text in ("5GB", "500MB", "1.5GB", "10KB", "2TB"):
