@@ -80,6 +80,29 @@ def philox_words(blocks: torch.Tensor, k0: int, k1: int, s0: int, s1: int) -> tu
     return c0, c1, c2, c3
 
 
+def _words_run(start: int, n: int, wide: bool, kw: tuple[int, int, int, int], device: Any) -> torch.Tensor:
+    """Stream words (32-bit, or the 53-bit k of 64-bit words when ``wide``) of ``n`` consecutive elements.
+
+    One Philox call per block (4 elements, or 2 for 64-bit outputs), not per element.
+    """
+    per = 2 if wide else 4
+    b0, b1 = start // per, (start + n - 1) // per
+    w = torch.stack(philox_words(torch.arange(b0, b1 + 1, dtype=torch.int64, device=device), *kw), dim=1)
+    if wide:
+        pairs = w.reshape(-1, 2)
+        flat = (pairs[:, 1] << 21) | (pairs[:, 0] >> 11)
+    else:
+        flat = w.reshape(-1)
+    off = start - b0 * per
+    return flat[off:off + n]
+
+
+def _uniforms_from(w: torch.Tensor, wide: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    if wide:
+        return (w.to(torch.float64) + 0.5) * 2.0**-53, (((2**53 - 1) - w).to(torch.float64) + 0.5) * 2.0**-53
+    return (w.to(torch.float64) + 0.5) * 2.0**-32, ((_M32 - w).to(torch.float64) + 0.5) * 2.0**-32
+
+
 def _uniforms(idx: torch.Tensor, wide: bool, kw: tuple[int, int, int, int]) -> tuple[torch.Tensor, torch.Tensor]:
     """(u, 1 − u) in float64 for flat element indices ``idx`` (int64), as the stream specifies."""
     if wide:
@@ -172,8 +195,7 @@ def round_to_16(x: torch.Tensor, ebits: int, mbits: int) -> torch.Tensor:
     return (sign << 15) | enc
 
 
-def _values(idx: torch.Tensor, wide: bool, kw: tuple[int, int, int, int], sp: Sampler) -> torch.Tensor:
-    u, ub = _uniforms(idx, wide, kw)
+def _values(u: torch.Tensor, ub: torch.Tensor, sp: Sampler) -> torch.Tensor:
     if sp.kind == KIND_UNIFORM:
         return sp.loc + sp.limit * (2.0 * u - 1.0)
     return sp.loc + sp.std * _normal_z(u, ub, sp)
@@ -193,8 +215,12 @@ def fill(out: torch.Tensor, plan: Plan, stream: Stream, sp: Sampler, dtype: str)
     for r, start in enumerate(starts):
         for j0 in range(0, run_len, BATCH):
             n = min(BATCH, run_len - j0)
-            idx = start + (j0 + torch.arange(n, dtype=torch.int64, device=device)) * plan.stride
-            x = _values(idx, wide, kw, sp)
+            first = start + j0 * plan.stride
+            if plan.stride == 1:
+                u, ub = _uniforms_from(_words_run(first, n, wide, kw, device), wide)
+            else:
+                u, ub = _uniforms(first + torch.arange(n, dtype=torch.int64, device=device) * plan.stride, wide, kw)
+            x = _values(u, ub, sp)
             o = r * run_len + j0
             if dtype == "float16":
                 out[o:o + n] = round_to_16(x, 5, 10).to(torch.int16).view(torch.float16)
