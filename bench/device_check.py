@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import varscale as vs  # noqa: E402
+import varscale as vs
 
 LAWS = {
     "uniform": vs.VarianceScaling(2.0, "fan_avg", "uniform", seed=20261202),
