@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._basic import Constant, Normal, Ones, Orthogonal, Uniform, Zeros
+from ._basic import Constant, Normal, Orthogonal, Uniform
 from ._fans import Layout, compute_fans
 from ._initializer import VarianceScaling
 from ._plan import KIND_NORMAL, Sampler, uniform_sampler
@@ -106,8 +106,7 @@ def _uniform(bound: float, shape: tuple[int, ...], label: str, fan_in: int | Non
 
 
 def _const(value: float, label: str) -> ParamPlan:
-    init = Zeros() if value == 0 else Ones() if value == 1 else Constant(value)
-    return ParamPlan(label, "-", None, None, 0.0, constant=init.value)
+    return ParamPlan(label, "-", None, None, 0.0, constant=Constant(value).value)
 
 
 def _fan_in(weight: torch.Tensor) -> int:
@@ -123,6 +122,11 @@ def _pad_post(module: Any) -> Callable[[torch.Tensor], None] | None:
         t[idx].fill_(0)
 
     return post
+
+
+def _pad_label(label: str, module: Any) -> str:
+    idx = getattr(module, "padding_idx", None)
+    return label if idx is None else f"{label}, row {idx} zero"
 
 
 def _in_transformer(parents: list[Any]) -> bool:
@@ -160,7 +164,7 @@ def _torch(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         bound = 1.0 / math.sqrt(owner.weight.size(1)) if owner.weight.size(1) > 0 else 0.0
         return Recipe(_uniform(bound, shape, f"uniform_(±1/√{owner.weight.size(1)})"))
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
-        return Recipe(_plan(Normal(0.0, 1.0), shape, "normal_"), _pad_post(owner))
+        return Recipe(_plan(Normal(0.0, 1.0), shape, _pad_label("normal_", owner)), _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
         if local == "weight":
             return Recipe(_const(1.0, "ones_"))
@@ -209,7 +213,7 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         return Recipe(_glorot(shape) if local == "weight" else _const(0.0, "zeros")) if local in (
             "weight", "bias") else None
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
-        return Recipe(_plan(Uniform(-0.05, 0.05), shape, "uniform(-0.05, 0.05)"), _pad_post(owner))
+        return Recipe(_plan(Uniform(-0.05, 0.05), shape, _pad_label("uniform(-0.05, 0.05)", owner)), _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
         if local == "weight":
             return Recipe(_const(1.0, "ones"))
@@ -262,7 +266,7 @@ def _flax(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> Re
             "weight", "bias") else None
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
         std = 1.0 / math.sqrt(max(1, shape[1]))
-        return Recipe(_plan(Normal(0.0, std), shape, "variance_scaling(1, fan_in, normal, out_axis=0)"),
+        return Recipe(_plan(Normal(0.0, std), shape, _pad_label("variance_scaling(1, fan_in, normal, out_axis=0)", owner)),
                       _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
         if local == "weight":
@@ -305,5 +309,3 @@ def reset_buffers(module: Any) -> list[str]:
                 is not None]
     return []
 
-
-_unused = (Zeros, Ones)

@@ -626,6 +626,7 @@ def test_meta_to_empty_then_default_torch_is_whole() -> None:
     assert (bn.running_mean == 0).all() and (bn.running_var == 1).all() and int(bn.num_batches_tracked) == 0
     assert report.buffers == ["stem.1.running_mean", "stem.1.running_var", "stem.1.num_batches_tracked"]
     assert (model.embed.weight[0] == 0).all()
+    assert next(r for r in report if r.name == "embed.weight").initializer == "normal_, row 0 zero"
     model.eval()
     with torch.no_grad():
         out = model(torch.randn(2, 3, 8, 8), torch.randint(0, 50, (2, 5)))
