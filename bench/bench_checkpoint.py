@@ -55,12 +55,14 @@ def main() -> int:
     ap.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     ap.add_argument("--max-shard-size", default="500MB")
     args = ap.parse_args()
-    vs.HeNormal(seed=0)((64, 64), "bfloat16")  # compile (or load from cache) before timing
+    from varscale._generate import prepare_kernel
+
+    prepare_kernel()  # compile (or load from cache) before timing: no NumPy fallback while it compiles
     rows = []
     for dtype, itemsize in (("bfloat16", 2), ("float32", 4)):
         shapes = _shapes(args.gb * 1e9, itemsize)
         elems = sum(a * b for a, b in shapes.values())
-        kernel = _kernel_rate(shapes, dtype)
+        before = _kernel_rate(shapes, dtype)
         tensors = {n: (vs.HeNormal(layout="torch", seed=vs.derive_stream(0, n)), s, dtype) for n, s in shapes.items()}
         folder = Path(tempfile.mkdtemp(dir=args.dir)) / "ckpt"
         try:
@@ -71,6 +73,7 @@ def main() -> int:
             ok = verify(folder).ok
             sampled = time.perf_counter() - t0
             files = len(list(folder.glob("*.safetensors")))
+            kernel = max(before, _kernel_rate(shapes, dtype))  # the machine is shared: the better of two
         finally:
             shutil.rmtree(folder.parent, ignore_errors=True)
         rows.append({"dtype": dtype, "tensors": len(shapes), "files": files, "GB": round(elems * itemsize / 1e9, 2),
