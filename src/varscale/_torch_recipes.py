@@ -55,6 +55,9 @@ _NORM_BASE = nn.modules.batchnorm._NormBase
 _AFFINE_NORMS: tuple[type, ...] = (_NORM_BASE, nn.LayerNorm, nn.GroupNorm) + (
     (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()
 )
+#: the class of MultiheadAttention's out_proj, used by nothing else in torch: its bias is zeroed by the
+#: attention's reset, also when the out_proj is initialized alone (init_module(attn.out_proj, prefix=...))
+_MHA_OUT: Any = getattr(nn.modules.linear, "NonDynamicallyQuantizableLinear", ())
 _RNN = (nn.RNN, nn.LSTM, nn.GRU)
 _CELLS = (nn.RNNCell, nn.LSTMCell, nn.GRUCell)
 
@@ -141,9 +144,9 @@ def _torch(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         return Recipe(_plan(VarianceScaling(1.0, "fan_avg", "uniform", layout="torch"), shape,
                             "xavier_uniform_ (nn.Transformer)"))
     kaiming = VarianceScaling(1.0 / 3.0, "fan_in", "uniform", layout="torch")
-    if isinstance(owner, nn.MultiheadAttention) or (
-        parents and isinstance(parents[-1], nn.MultiheadAttention) and local == "bias"
-    ):
+    if isinstance(owner, nn.MultiheadAttention) or (local == "bias" and (
+        isinstance(owner, _MHA_OUT) or (parents and isinstance(parents[-1], nn.MultiheadAttention))
+    )):
         if local in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
             return Recipe(_plan(VarianceScaling(1.0, "fan_avg", "uniform", layout="torch"), shape, "xavier_uniform_"))
         if local in ("in_proj_bias", "bias"):

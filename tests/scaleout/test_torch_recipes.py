@@ -728,6 +728,11 @@ def test_prefix_gives_a_submodule_its_values_in_the_whole_model() -> None:
     stem = init_module(part.stem, [("stem.0.weight", "he_normal")], seed=SEED, default="torch", prefix="stem.")
     assert stem.buffers == ["stem.1.running_mean", "stem.1.running_var", "stem.1.num_batches_tracked"]
     assert _same_state(_state(part.stem), _state(whole.stem))
+    # MultiheadAttention's out_proj alone: its bias is still the zero the attention's reset gives it
+    out_proj = Small().encoder.self_attn.out_proj
+    init_module(out_proj, seed=SEED, default="torch", prefix="encoder.self_attn.out_proj")
+    assert _same_state(_state(out_proj), _state(whole.encoder.self_attn.out_proj))
+    assert (out_proj.bias == 0).all()
     # without the prefix the names (so the streams, and the rules) differ
     alone = Small()
     init_module(alone.encoder, [((nn.LayerNorm, "weight"), "normal(mean=1.0, std=0.1)")], seed=SEED, default="torch")
