@@ -25,7 +25,9 @@ the output (``"abc,cde->abde"``: fan_in = c, fan_out = d·e).
 **default="keras"** maps each layer's configured initializer
 (``kernel_initializer``, ``bias_initializer``, ``embeddings_initializer``,
 ``gamma``/``beta``/``moving_mean``/``moving_variance``, ``recurrent_initializer``,
-``depthwise``/``pointwise``, ``alpha``…) to varscale's equivalent:
+``depthwise``/``pointwise``, ``alpha``…; the fixed initializers Keras builds
+``RMSNormalization``/``Attention``/``AdditiveAttention`` scales and LoRA
+kernels with) to varscale's equivalent:
 ``VarianceScaling`` and its presets (Glorot/He/Lecun) to
 :class:`varscale.VarianceScaling` with the same scale, mode and distribution;
 ``RandomNormal``, ``RandomUniform``, ``TruncatedNormal`` (cut at ±2 stddev
@@ -208,13 +210,31 @@ def einsum_axes(equation: str) -> tuple[list[int], list[int]]:
 
 
 # -- the layers' own initializers ---------------------------------------------------------------------------
+#: weights whose initializer Keras 3.15 writes into the layer's build, not into a ``*_initializer`` attribute:
+#: (layer class name in the MRO, weight name) -> Keras initializer name
+_BUILT_IN: dict[tuple[str, str], str] = {
+    ("RMSNormalization", "scale"): "ones",
+    ("Attention", "scale"): "ones",
+    ("Attention", "concat_score_weight"): "ones",
+    ("AdditiveAttention", "scale"): "glorot_uniform",
+    ("Layer", "lora_kernel_a"): "he_uniform",  # Dense/EinsumDense/Conv/Embedding enable_lora(): a_initializer
+    ("Layer", "lora_kernel_b"): "zeros",
+}
+
+
 def _initializer_attribute(owner: Any, local: str) -> Any:
     names = [f"{local}_initializer"]
     if local.endswith("_kernel"):
         names.append(local[: -len("_kernel")] + "_initializer")
+    if local == "kernel":
+        names.append("depthwise_initializer")  # DepthwiseConv1D/2D name their depthwise kernel "kernel"
     for attr in names:
         if hasattr(owner, attr):
             return getattr(owner, attr), attr
+    for cls in type(owner).__mro__:
+        name = _BUILT_IN.get((cls.__name__, local))
+        if name is not None:
+            return keras.initializers.get(name), f"{local} (built with {name!r})"
     return None, None
 
 

@@ -205,6 +205,36 @@ def test_fan_based_layer_initializers_on_1d_weights_and_random_forget_bias() -> 
     np.testing.assert_array_equal(np.delete(bias, np.s_[64:128]), np.delete(want, np.s_[64:128]))
 
 
+def test_more_layer_kinds() -> None:
+    """Layers whose initializer is not a `<weight>_initializer` attribute: depthwise kernels, hard-coded ones."""
+    L = keras.layers
+    inp = keras.Input((8, 8, 4))
+    x = L.DepthwiseConv2D(3, name="dw")(inp)
+    x = L.SeparableConv2D(4, 3, name="sep")(x)
+    x = L.PReLU(name="prelu")(x)
+    x = L.Reshape((16, 4))(x)
+    x = L.Bidirectional(L.LSTM(4, return_sequences=True), name="bi")(x)
+    dense = L.Dense(8, name="d")
+    x = dense(x)
+    x = L.Attention(use_scale=True, score_mode="concat", name="att")([x, x])
+    x = L.AdditiveAttention(name="add")([x, x])
+    x = L.RMSNormalization(name="rms")(x)
+    model = keras.Model(inp, x)
+    dense.enable_lora(2)
+    rows = {r.name: r for r in init_model(model, seed=2)}
+    got = _weights(model)
+    glorot = {"dw/kernel", "sep/depthwise_kernel", "sep/pointwise_kernel", "bi/forward_lstm/lstm_cell/kernel",
+              "bi/backward_lstm/lstm_cell/kernel", "add/scale"}
+    for name in glorot:
+        np.testing.assert_array_equal(got[name], vs.GlorotUniform(seed=_stream(2, name))(got[name].shape), name)
+    assert (rows["add/scale"].fan_in, rows["add/scale"].fan_out) == (8, 8)  # Keras' fans of a 1-D weight
+    np.testing.assert_array_equal(got["d/lora_kernel_a"], vs.HeUniform(seed=_stream(2, "d/lora_kernel_a"))((8, 2)))
+    for name in ("att/scale", "att/concat_score_weight", "rms/scale"):
+        assert np.all(got[name] == 1), name
+    for name in ("prelu/alpha", "d/lora_kernel_b"):
+        assert np.all(got[name] == 0), name
+
+
 def test_unknown_keras_initializer_is_an_error_naming_the_weight() -> None:
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(4, kernel_initializer=keras.initializers.Identity(), name="d")(inp))
