@@ -124,8 +124,9 @@ def sharded(
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 _DEFAULTS = ("error", "skip", "flax")
 #: the recurrent (hidden-to-hidden) Dense submodules of Flax's LSTMCell/OptimizedLSTMCell, GRUCell, MGUCell and
-#: SimpleCell: their kernels are ``recurrent_kernel_init`` = orthogonal
-_FLAX_RECURRENT = frozenset({"hi", "hf", "hg", "ho", "hr", "hz", "hn", "h"})
+#: SimpleCell (Linen: one per gate; NNX's OptimizedLSTMCell/GRUCell/SimpleCell: ``dense_h``, all gates in one
+#: kernel, one orthogonal matrix): their kernels are ``recurrent_kernel_init`` = orthogonal
+_FLAX_RECURRENT = frozenset({"hi", "hf", "hg", "ho", "hr", "hz", "hn", "h", "dense_h"})
 _QKV = frozenset({"query", "key", "value"})
 
 
@@ -281,7 +282,7 @@ def init_params(
             ``variance_scaling(1, 'fan_in', 'normal', out_axis=0)`` =
             ``N(0, 1/features)``, ``scale`` ones, the kernels of recurrent
             cells' hidden-to-hidden Dense layers (``hi hf hg ho``, ``hr hz
-            hn``, ``h``) orthogonal, BatchNorm's ``mean``/``var`` zeros/ones,
+            hn``, ``h``, NNX's ``dense_h``) orthogonal, BatchNorm's ``mean``/``var`` zeros/ones,
             PReLU's ``negative_slope`` 0.01.
         strict: a rule that matches no leaf is an error (True) or a warning.
         return_report: also return an :class:`InitReport`.

@@ -185,6 +185,14 @@ def test_nnx_state() -> None:
     np.testing.assert_array_equal(np.asarray(model.layers[0].kernel[...]),
                                   vs.LecunNormal(seed=_stream(2, "layers/0/kernel"))((64, 32)))
     np.testing.assert_array_equal(np.asarray(model.layers[1].scale[...]), np.ones(32, np.float32))
+    # NNX's fused cells: one recurrent kernel for all gates (dense_h), one orthogonal matrix as NNX draws it
+    for cell in (nnx.OptimizedLSTMCell(64, 32, rngs=nnx.Rngs(0)), nnx.GRUCell(64, 32, rngs=nnx.Rngs(0))):
+        new = init_params(nnx.state(cell, nnx.Param), seed=2, default="flax")
+        nnx.update(cell, new)
+        h = np.asarray(cell.dense_h.kernel[...])
+        np.testing.assert_array_equal(h, vs.Orthogonal(seed=_stream(2, "dense_h/kernel"))(h.shape))
+        np.testing.assert_array_equal(np.asarray(cell.dense_i.kernel[...]),
+                                      vs.LecunNormal(seed=_stream(2, "dense_i/kernel"))((64, h.shape[1])))
 
 
 def test_rules_defaults_and_no_silent_no_ops() -> None:
