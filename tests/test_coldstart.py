@@ -75,13 +75,23 @@ def test_pieces_cover_the_plan(shape: tuple[int, ...], region: Any) -> None:
     assert _bits(parts) == _bits(whole)
 
 
+class _StillRunning:
+    """A compile child, running until ``finished`` is set."""
+
+    finished = False
+
+    def poll(self) -> int | None:
+        return 0 if self.finished else None
+
+
 def test_switch_to_the_kernel_in_the_middle_of_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """While the kernel is prepared the NumPy engine draws piece by piece; the rest switches to the kernel."""
     _generate.prepare_kernel()
     from varscale import _engine_numba
 
     kernel = _generate._Kernel()
-    kernel.state = "preparing"
+    kernel.state = "compiling"
+    kernel.proc = _StillRunning()
     monkeypatch.setattr(_generate, "_KERNEL", kernel)
     used: list[str] = []
     real_ref, real_fast = _engine_numpy.fill, _engine_numba.fill
@@ -89,7 +99,7 @@ def test_switch_to_the_kernel_in_the_middle_of_a_request(monkeypatch: pytest.Mon
     def ref_fill(*args: Any) -> None:
         used.append("numpy")
         real_ref(*args)
-        kernel.state = "ready"  # the background preparation finishes after the first piece
+        kernel.proc.finished = True  # the compile child finishes during the first piece
 
     def fast_fill(*args: Any) -> None:
         used.append("numba")
@@ -109,7 +119,7 @@ def test_the_kernel_is_prepared_after_enough_elements(monkeypatch: pytest.Monkey
     kernel = _generate._Kernel()
     monkeypatch.setattr(_generate, "_KERNEL", kernel)
     started: list[bool] = []
-    monkeypatch.setattr(kernel, "start", lambda waiting: started.append(waiting))
+    monkeypatch.setattr(kernel, "poll", lambda wait: started.append(wait))
     init = vs.HeUniform(seed=1)
     init((1000, 1000))
     assert started == [] and kernel.drawn == 1_000_000
@@ -175,14 +185,14 @@ def test_fresh_process_with_an_empty_cache_draws_without_waiting_for_the_compile
             "import json, time, zlib, varscale as vs; from varscale import _generate as g; "
             "msgs = []; g.set_compile_listener(msgs.append); "
             "w = vs.HeNormal(seed=2)((2048, 2048)); "
-            "state = g.kernel_state(); g._KERNEL.done.wait(); "
+            "state = g.kernel_state(); compiled = g.prepare_kernel(); assert compiled; "
             "print(json.dumps([state, g.kernel_state(), msgs, zlib.crc32(w.tobytes())]))"
         )
         first, final, msgs, crc = json.loads(_fresh(code, cache))
         import zlib
 
         assert crc == zlib.crc32(vs.HeNormal(seed=2)((2048, 2048), engine="numpy").tobytes())
-        assert (first, final) == ("preparing", "ready")
+        assert (first, final) == ("compiling", "ready")
         assert msgs == [_generate.COMPILE_MESSAGE.format(how=" in the background, the NumPy engine draws meanwhile")]
         code = "import json; from varscale import _engine_numba as e; print(json.dumps(e.is_cached()))"
         assert json.loads(_fresh(code, cache)) is True

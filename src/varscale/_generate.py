@@ -4,25 +4,24 @@ Both engines give the same bits, so which one runs is invisible except for
 speed. With ``engine=None`` (the default, ``"auto"``) every request is drawn
 by the compiled kernel once it is loaded (measured: from 256 elements up it is
 faster than the NumPy engine, 7x to 20x from 4096 up). Until then the NumPy
-engine draws; the kernel is prepared in a background thread once this process
-has drawn ``PREPARE_AFTER`` elements (loading it from Numba's cache takes
-about 0.5 s, the NumPy engine's time for a few million elements; compiling it,
-once per machine, 10 to 20 s on 2 cores). While it is being prepared the NumPy
-engine draws in pieces of ``PIECE`` elements, and the rest of a request
+engine draws; the kernel is prepared once this process has drawn
+``PREPARE_AFTER`` elements: loaded from Numba's cache at once when it is there
+(about 0.5 s, the NumPy engine's time for a few million elements), else
+compiled by a child process (once per machine, 10 to 20 s on 2 cores) while
+the NumPy engine draws in pieces of ``PIECE`` elements; the rest of a request
 switches to the kernel as soon as it is ready. A process that draws little
 (the README's 73 728-element tensor) never imports Numba. ``VARSCALE_ENGINE`` (``numba``
 or ``numpy``) overrides the choice; an explicit ``engine="numba"`` waits for
 the kernel.
 
-After ``fork()`` a child whose parent was preparing the kernel draws with the
-NumPy engine (Numba's compiler lock may have been held by the vanished
-thread); a kernel that was ready in the parent works in the child as is (it
-runs on plain threads, no OpenMP).
+After ``fork()`` a child whose parent was compiling the kernel (its compile
+child belongs to the parent) draws with the NumPy engine, an explicit
+``engine="numba"`` included; a kernel that was ready in the parent works in
+the child as is (it runs on plain threads, no OpenMP).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import math
 import os
@@ -83,101 +82,90 @@ def _numba_installed() -> bool:
 
 
 class _Kernel:
-    """The compiled kernel's life in this process: absent → preparing → ready (or failed).
+    """The compiled kernel's life in this process: absent → (compiling →) ready, or failed.
 
-    In the background (``start(waiting=False)``) the compile runs in a child
-    process: compiling in a thread of this one would hold the GIL most of the
-    time and slow the NumPy engine, drawing meanwhile, five-fold. The child
-    fills Numba's on-disk cache (and finishes even if this process exits
-    first, so the next process finds it); a thread here then loads it.
+    ``poll`` does every step in the calling thread, under a lock, between
+    pieces of work: a kernel in Numba's cache is loaded at once (about 0.5 s,
+    Numba's import included); a kernel that must be compiled is compiled by a
+    child process (a compile in a thread of this one would hold the GIL most
+    of the time and slow the NumPy engine, drawing meanwhile, five-fold),
+    which fills the cache and finishes even if this process exits first; once
+    the child is done the kernel is loaded from the cache.
     """
 
     def __init__(self) -> None:
         self.state = "absent"
         self.error: BaseException | None = None
         self.lock = threading.Lock()
-        self.done = threading.Event()
         self.drawn = 0
         self.listener: Callable[[str], None] | None = None
-        self.compiled_here = False  # this process compiled it (the cache was cold)
-        self.announced = False
-
-    def start(self, waiting: bool) -> None:
-        """Start preparing the kernel in a background thread unless that has begun."""
-        with self.lock:
-            if self.state != "absent":
-                return
-            self.state = "preparing"
-        target = self._prepare if waiting else self._prepare_in_child
-        threading.Thread(target=target, name="varscale-kernel", daemon=True).start()
+        self.compiled_here = False  # this process (or its compile child) compiled it: the cache was cold
+        self.proc: Any = None  # the compile child
 
     def _announce(self, background: bool) -> None:
-        if self.listener is not None and not self.announced:
-            self.announced = True
+        self.compiled_here = True
+        if self.listener is not None:
             how = " in the background, the NumPy engine draws meanwhile" if background else ""
             self.listener(COMPILE_MESSAGE.format(how=how))
 
-    def _prepare_in_child(self) -> None:
+    def _spawn(self) -> Any:
         env = dict(os.environ)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", "from varscale._generate import _compile_child; _compile_child()"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
-            )
-        except OSError:  # no child processes here: compile in this process
-            self._prepare()
-            return
-        with proc:  # closes the pipe (an unclosed one is a ResourceWarning when the Popen is collected)
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if line.strip() == "compiling":
-                    self.compiled_here = True
-                    self._announce(background=True)
-        self._prepare()
+        return subprocess.Popen(
+            [sys.executable, "-c", "from varscale._generate import _compile_child; _compile_child()"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )
 
-    def _prepare(self) -> None:
-        try:
-            from . import _engine_numba as eng
+    def poll(self, wait: bool) -> bool:
+        """Advance the kernel's preparation; True when it is ready.
 
-            if not eng.is_compiled():
-                if not eng.is_cached():
-                    self.compiled_here = True
-                    self._announce(background=False)
-                eng.compile_kernel()
-        except BaseException as err:  # reported to explicit callers; auto falls back to NumPy
-            self.error = err
-            self.state = "failed"
-        else:
+        ``wait``: compile here (or wait for the compile child) instead of
+        returning False while a compile is under way.
+        """
+        with self.lock:
+            if self.state in ("ready", "failed", "unavailable"):
+                return self.state == "ready"
+            try:
+                from . import _engine_numba as eng
+
+                if self.state == "absent":
+                    if not (eng.is_compiled() or eng.is_cached()):
+                        if not wait:
+                            try:
+                                self.proc = self._spawn()
+                            except OSError:  # no child processes here: the NumPy engine goes on
+                                self.state = "failed"
+                                return False
+                            self._announce(background=True)
+                            self.state = "compiling"
+                            return False
+                        self._announce(background=False)
+                elif self.state == "compiling":
+                    if wait:
+                        self.proc.wait()
+                    elif self.proc.poll() is None:
+                        return False
+                eng.compile_kernel()  # loads it from the cache unless a compile is needed here
+            except Exception as err:  # reported to explicit callers; auto falls back to NumPy
+                self.error = err
+                self.state = "failed"
+                return False
             self.state = "ready"
-        finally:
-            self.done.set()
-
-    def wait(self) -> bool:
-        """Prepare the kernel (or wait for the background preparation); True when it is ready."""
-        self.start(waiting=True)
-        if self.state == "preparing":
-            self.done.wait()
-        return self.state == "ready"
+            return True
 
     def after_fork_in_child(self) -> None:
         self.lock = threading.Lock()
-        if self.state == "preparing":  # its thread is gone, Numba's compiler lock maybe held
+        if self.state == "compiling":  # the compile child is the parent's
             self.state = "unavailable"
-            self.done = threading.Event()
-            self.done.set()
+            self.proc = None
 
 
 def _compile_child() -> None:
-    """The background compile's child process: fill Numba's cache, saying ``compiling`` first if it must."""
+    """The background compile's child process: compile the kernel into Numba's on-disk cache."""
     from . import _engine_numba as eng
 
-    if not eng.is_cached():
-        print("compiling", flush=True)
-        eng.compile_kernel()
-    with contextlib.suppress(OSError):
-        print("done", flush=True)
+    eng.compile_kernel()
 
 
 _KERNEL = _Kernel()
@@ -185,7 +173,7 @@ os.register_at_fork(after_in_child=_KERNEL.after_fork_in_child)
 
 
 def kernel_state() -> str:
-    """``"absent"``, ``"preparing"``, ``"ready"``, ``"failed"`` or ``"unavailable"`` (fork child, see module doc)."""
+    """``"absent"``, ``"compiling"``, ``"ready"``, ``"failed"`` or ``"unavailable"`` (fork child, see module doc)."""
     return _KERNEL.state
 
 
@@ -202,7 +190,7 @@ def prepare_kernel() -> bool:
     ``varscale warmup`` runs it.
     """
     resolve_engine("numba")
-    if not _KERNEL.wait():
+    if not _KERNEL.poll(wait=True):
         _raise_kernel_error()
     return _KERNEL.compiled_here
 
@@ -261,7 +249,7 @@ def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampl
 
     k = _KERNEL
     if name == "numba":
-        if k.wait():
+        if k.poll(wait=True):
             from . import _engine_numba as eng
 
             eng.fill(flat, plan, stream, sampler, fmt)
@@ -275,10 +263,10 @@ def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampl
     if k.state == "absent":
         k.drawn += plan.size
         if k.drawn >= PREPARE_AFTER:
-            k.start(waiting=False)
-    for off, sub in _pieces(plan, PIECE) if k.state == "preparing" else [(0, plan)]:
+            k.poll(wait=False)
+    for off, sub in _pieces(plan, PIECE) if k.state == "compiling" else [(0, plan)]:
         part = flat[off : off + sub.size]
-        if k.state == "ready":
+        if k.state == "ready" or (k.state == "compiling" and k.poll(wait=False)):
             from . import _engine_numba as eng
 
             eng.fill(part, sub, stream, sampler, fmt)

@@ -2,7 +2,7 @@
 
 Numba's ``omp`` threading layer (GNU OpenMP) terminates any ``fork()``ed child of
 a process that used it. The kernel now runs its slabs on plain Python threads
-(no threading layer), and a child forked while the parent was still preparing
+(no threading layer), and a child forked while the parent was still compiling
 the kernel draws with the NumPy engine. Each scenario runs in a subprocess with
 a timeout: a killed worker hangs a ``multiprocessing.Pool``, which must fail
 the test, not the run.
@@ -59,19 +59,13 @@ def test_pool_fork_children_after_the_parent_drew() -> None:
 
 
 _PREPARING = r"""
-import multiprocessing as mp, threading, zlib
+import multiprocessing as mp, subprocess, sys, zlib
 import varscale as vs
-from varscale import _engine_numba as eng, _generate as gen
+from varscale import _generate as gen
 
-# a kernel preparation that is still running when the parent forks
-gate = threading.Event()
-real = eng.compile_kernel
-def slow():
-    gate.wait()
-    real()
-eng.compile_kernel = slow
-gen._KERNEL.start(waiting=False)
-assert gen.kernel_state() == "preparing"
+# a kernel compile still under way (in the parent's compile child) when the parent forks
+gen._KERNEL.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+gen._KERNEL.state = "compiling"
 
 init = vs.HeNormal(seed=3)
 shape = (300, 1000)
@@ -81,7 +75,9 @@ def child(engine):
 
 with mp.get_context("fork").Pool(2) as pool:
     got = pool.map_async(child, [None, "numba", "numpy"]).get(timeout=200)
-gate.set()
+gen._KERNEL.proc.kill()
+gen._KERNEL.proc.wait()
+gen._KERNEL.state = "absent"
 want = zlib.crc32(init(shape, engine="numba").tobytes())
 assert got == [("unavailable", want)] * 3, (got, want)
 assert gen.kernel_state() == "ready"
