@@ -8,6 +8,7 @@ SIGINT (Ctrl-C), 143 terminated by SIGTERM; an interrupted write removes its tem
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import importlib
 import json
@@ -19,7 +20,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +243,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="continue an interrupted run into the same folder --out (finished shard files are checked "
                          "and kept)")
     it.add_argument("--force", action="store_true")
-    it.add_argument("--dask", action="store_true", help="generate through Dask (varscale.dask)")
+    it.add_argument("--dask", action="store_true",
+                    help="a folder --out: shard files written in parallel by dask.distributed workers (a local "
+                         "cluster unless --scheduler); a .safetensors --out: tensors computed through varscale.dask")
+    it.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="with --dask: an existing dask.distributed scheduler (tcp://host:8786); the folder must be "
+                         "on a file system every worker shares")
+    it.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="with --dask and no --scheduler: local worker processes (default: the CPU count)")
     it.add_argument("--no-progress", action="store_true")
 
     ve = sub.add_parser("verify", help="re-draw sampled regions of a varscale checkpoint from its own metadata")
@@ -718,7 +726,7 @@ def _init(args: argparse.Namespace) -> int:
         text = next(t for (_, t), (_, i) in zip(raw, rules, strict=True) if i is init)
         record["tensors"][name] = {"rule": text, "glob": match[0],
                                    "layout": args.layout or _source_layout(text), "fans": args.layout or "tf"}
-        if args.dask and isinstance(init, VarianceScaling):
+        if args.dask and not sharded and isinstance(init, VarianceScaling):
             try:
                 dask_mod = importlib.import_module("varscale.dask")
             except ImportError as err:
@@ -746,8 +754,9 @@ def _init(args: argparse.Namespace) -> int:
     bar = _Progress(f"init {args.out}", total, not args.no_progress)
     if sharded:
         try:
-            _io().write_safetensors_sharded(args.out, tensors, max_shard_size=limit, force=args.force,
-                                            resume=args.resume, progress=bar, provenance=record)
+            with _dask_client(args) as client:
+                _io().write_safetensors_sharded(args.out, tensors, max_shard_size=limit, force=args.force,
+                                                resume=args.resume, progress=bar, provenance=record, client=client)
         except KeyboardInterrupt as err:
             partial = getattr(err, "varscale_partial", None)
             if partial is not None:
@@ -789,6 +798,30 @@ def _cli_rule(text: str) -> Any:
     if t.startswith("{") or (":" in t and _LEGACY.match(t)):
         return spec_from_string(t)
     return t
+
+
+@contextlib.contextmanager
+def _dask_client(args: argparse.Namespace) -> Iterator[Any]:
+    """None without --dask; else a client of --scheduler, or of a local cluster of worker processes (closed after)."""
+    if not args.dask:
+        if args.scheduler is not None or args.workers is not None:
+            raise _UsageError("--scheduler and --workers apply with --dask only")
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise missing_extra("dask.distributed", "dask", "varscale init --dask") from None
+    if args.scheduler is not None:
+        with Client(args.scheduler, timeout=30) as client:
+            yield client
+        return
+    n = args.workers if args.workers is not None else max(1, os.cpu_count() or 1)
+    if n < 1:
+        raise _UsageError(f"--workers must be a positive integer; received {n}")
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
 
 
 def _escape(text: str) -> str:

@@ -1012,6 +1012,7 @@ def write_safetensors_sharded(
     metadata: Mapping[str, str] | None = None,
     provenance: Mapping[str, Any] | None = None,
     chunk_elems: int = 1 << 24,
+    client: Any = None,
 ) -> Path:
     """Write a sharded safetensors checkpoint folder as Hugging Face writes it: shard files and their index.
 
@@ -1053,6 +1054,11 @@ def write_safetensors_sharded(
         metadata: extra ``str -> str`` pairs for every file's ``__metadata__``.
         provenance: fields for the record (``seed``, ``layout``, ``tensors: {name: entry}``).
         chunk_elems: elements per region drawn.
+        client: a ``dask.distributed.Client``: each shard file is drawn and
+            written by one task on the cluster's workers, in parallel (the
+            folder must be on a file system every worker shares; sources
+            must be initializers or plans, not arrays). Each task draws on as
+            many threads as its worker has. None: this process writes the files.
 
     Returns:
         The target folder.
@@ -1128,7 +1134,9 @@ def write_safetensors_sharded(
                     todo.append(s)
             if counter.done and report is not None:
                 report(counter.done, total)
-            for s in todo:
+            if client is not None:
+                finished += _write_on_cluster(client, tmp, todo, step, counter)
+            for s in todo if client is None else []:
                 with atomic_output(tmp / s.name) as fh:
                     fh.write(s.header)
                     _write_sources(fh, s.sources, step, counter)
@@ -1152,6 +1160,44 @@ def write_safetensors_sharded(
             raise _files.write_error(target, err, tmp) from err
         raise
     return target
+
+
+def _shard_task(path: str, header: bytes, sources: list[_Source], step: int) -> int:
+    """One shard file written on a Dask worker (drawing on as many threads as the worker has)."""
+    with contextlib.suppress(ImportError, ValueError):
+        import numba
+        from distributed import get_worker
+
+        numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, get_worker().state.nthreads)))
+    with atomic_output(Path(path)) as fh:
+        fh.write(header)
+        _write_sources(fh, sources, step, _Counter(0, None))
+    return sum(s.size for s in sources)
+
+
+def _write_on_cluster(client: Any, tmp: Path, todo: Sequence[_Shard], step: int, counter: _Counter) -> int:
+    """Submit one task per shard file, largest first; returns the number written. Interrupted: cancels the rest."""
+    from distributed import as_completed
+
+    for s in todo:
+        for src in s.sources:
+            if src.array is not None:
+                raise InvalidArgumentError(
+                    f"tensor {src.name!r}: with a Dask client every tensor must come from an initializer or a "
+                    f"rule (drawn on the workers); received an array."
+                )
+    futures = [client.submit(_shard_task, str(tmp / s.name), s.header, s.sources, step, pure=False,
+                             key=f"varscale-shard-{s.name}-{os.getpid()}-{id(s)}")
+               for s in sorted(todo, key=lambda s: -s.nbytes)]
+    written = 0
+    try:
+        for fut in as_completed(futures):
+            counter.add(fut.result())
+            written += 1
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return written
 
 
 def _read_text(path: Path) -> str | None:

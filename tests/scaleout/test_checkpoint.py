@@ -402,3 +402,38 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "--resume" in err
     code, _, err = _run(_init_argv(shapes, tmp_path / "d", "--max-shard-size", "lots"), capsys)
     assert code == 1 and "max_shard_size" in err and "lots" in err
+
+
+# -- parallel writers on dask.distributed ------------------------------------------------------------------------
+
+
+def test_dask_workers_write_the_same_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--dask --scheduler ADDRESS: shard files written by the cluster's workers, byte for byte the serial ones."""
+    distributed = pytest.importorskip("distributed")
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text(json.dumps(_llama_shapes(hidden=64, inter=128, vocab=200)))
+    assert _run(_init_argv(shapes, tmp_path / "serial", "--max-shard-size", "40KB", dtype="bfloat16"), capsys)[0] == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        code, _, err = _run(_init_argv(shapes, tmp_path / "par", "--max-shard-size", "40KB", "--dask", "--scheduler",
+                                       cluster.scheduler_address, dtype="bfloat16"), capsys)
+        assert code == 0, err
+        with distributed.Client(cluster) as client:
+            who = client.run(lambda: 1)
+    assert len(who) == 2
+    names = sorted(os.listdir(tmp_path / "serial"))
+    assert len(names) > 3 and sorted(os.listdir(tmp_path / "par")) == names
+    for name in names:
+        assert (tmp_path / "par" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
+    code, _, err = _run(_init_argv(shapes, tmp_path / "x", "--scheduler", "tcp://127.0.0.1:1"), capsys)
+    assert code == 2 and "--dask" in err
+
+
+def test_dask_client_refuses_array_sources(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with pytest.raises(vs.InvalidArgumentError, match="array"):
+            write_safetensors_sharded(tmp_path / "d", {"a": (np.zeros((2, 2), np.float32), (2, 2), None)},
+                                      client=client)
+    assert not (tmp_path / "d").exists() and unfinished(tmp_path / "d") == []
