@@ -1214,27 +1214,21 @@ _RUN = 4096  # elements per sampled region
 
 
 def _sampled(shape: tuple[int, ...], sample: int | None) -> Iterator[tuple[tuple[slice, ...], int, int]]:
-    """``(region, flat start, elements)``: ``sample`` random runs along the last axis plus the first and last
-    elements; every element when ``sample`` is None or the runs would cover the tensor."""
+    """``(region, flat start, elements)``: the first and last C-order runs of about 4096 elements and ``sample``
+    others at random; every element when ``sample`` is None or the runs would cover the tensor."""
     size = math.prod(shape)
     if size == 0:
         return
-    last = shape[-1] if shape else 1
-    run = min(_RUN, last)
-    if sample is None or not shape or size <= (sample + 2) * run:
-        start = 0
-        for region, n in regions(shape, 1 << 22):
+    whole = sample is None or size <= (sample + 2) * _RUN
+    count = 0 if whole else sum(1 for _ in regions(shape, _RUN))
+    if not whole:
+        assert sample is not None
+        picks = {0, count - 1, *(int(x) for x in np.random.default_rng().integers(0, count, sample))}
+    start = 0
+    for i, (region, n) in enumerate(regions(shape, 1 << 22 if whole else _RUN)):
+        if whole or i in picks:
             yield region, start, n
-            start += n
-        return
-    rng = np.random.default_rng()
-    starts = {0, size - run, *(int(x) for x in rng.integers(0, size, sample))}
-    for f in sorted(starts):
-        row, j = divmod(f, last)
-        j = min(j, last - run)
-        lead = np.unravel_index(row, shape[:-1]) if len(shape) > 1 else ()
-        region = (*(slice(int(i), int(i) + 1) for i in lead), slice(j, j + run))
-        yield region, row * last + j, run
+        start += n
 
 
 def _as_bytes(block: np.ndarray[Any, Any]) -> bytes:
@@ -1432,9 +1426,9 @@ def verify(path: str | os.PathLike[str], sample: int | None = 8) -> VerifyReport
     ``path`` is a safetensors file, a sharded checkpoint folder (its
     ``model.safetensors.index.json`` is checked too: every listed file and
     tensor present, ``total_size`` right) or a Zarr store written by varscale
-    with provenance (the CLI always records it). For each tensor, ``sample``
-    runs of up to 4096 elements at random places plus its first and last
-    elements are re-drawn (a tensor that small is checked whole); ``sample=None``
+    with provenance (the CLI always records it). For each tensor, its first and
+    last C-order runs of about 4096 elements and ``sample`` others at random
+    are re-drawn (a tensor that small is checked whole); ``sample=None``
     checks every element. A tensor written from an array is skipped (listed
     in ``skipped``).
 

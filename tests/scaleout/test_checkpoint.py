@@ -437,3 +437,16 @@ def test_dask_client_refuses_array_sources(tmp_path: Path) -> None:
             write_safetensors_sharded(tmp_path / "d", {"a": (np.zeros((2, 2), np.float32), (2, 2), None)},
                                       client=client)
     assert not (tmp_path / "d").exists() and unfinished(tmp_path / "d") == []
+
+
+def test_sampled_verify_of_a_large_tensor_always_checks_its_ends(tmp_path: Path) -> None:
+    p = vs.io.write_safetensors(tmp_path / "w.safetensors", {"w": (vs.HeNormal(seed=2), (1000, 999), None)},
+                                provenance=True)
+    assert verify(p, sample=2).ok
+    raw = bytearray(p.read_bytes())
+    for pos in (len(raw) - 1, 8 + int.from_bytes(raw[:8], "little")):  # the last element's top byte, the first's low
+        raw[pos] ^= 0x01
+        p.write_bytes(bytes(raw))
+        report = verify(p, sample=2)
+        assert not report.ok and report.mismatches[0][1] == "w"
+        raw[pos] ^= 0x01
