@@ -104,11 +104,7 @@ def test_flax_default_values_exact() -> None:
     got = _flat(new)
     assert len(got) == len(report) == len(_flat(variables))
     for name, value in got.items():
-        want = _expected(name, value.shape, 3)
-        if name.endswith("embedding"):  # N(0, 1/features): the same law, a VarianceScaling draw of the stream
-            np.testing.assert_allclose(value, want, rtol=1e-6, err_msg=name)
-        else:
-            np.testing.assert_array_equal(value, want, err_msg=name)
+        np.testing.assert_array_equal(value, _expected(name, value.shape, 3), err_msg=name)
     rows = {r.name: r for r in report}
     assert (rows["params/mha/query/kernel"].fan_in, rows["params/mha/query/kernel"].fan_out) == (F, H * D)
     assert (rows["params/mha/out/kernel"].fan_in, rows["params/mha/out/kernel"].fan_out) == (H * D, F)
