@@ -12,7 +12,7 @@ fresh subprocess per row):
   of 1/8 of an 8192² matrix against 1/8 of the full draw), the float16 and
   bfloat16 paths against float32 plus one cast;
 * peak RSS over output size for one 8192² draw of each library;
-* the cold start of ``varscale sample`` (empty Numba cache, then cached);
+* (the cold start has its own benchmark, ``bench/bench_coldstart.py``, whose section of the page is kept);
 
 then prints the table with the issue's targets and writes it, with the
 machine's description, to ``docs/performance.md``.
@@ -31,7 +31,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -175,25 +174,6 @@ def peak_rss_ratio(lib: str, dist: str, n: int) -> float | str:
     return (res["peak"] - res["baseline"]) / res["nbytes"]
 
 
-# --- cold start ----------------------------------------------------------------------------------
-
-
-def cold_start() -> dict[str, float]:
-    out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="varscale-cold-") as tmp:
-        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "cache"))
-        cmd = [sys.executable, "-m", "varscale", "sample", "he_normal", "--shape", "3,3,64,128", "--seed", "0",
-               "--out", os.path.join(tmp, "w.npy"), "--force"]
-        for label in ("first run (empty Numba cache)", "cached run"):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, env=env, check=True, capture_output=True)
-            out[label] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import varscale"], env=env, check=True, capture_output=True)
-        out["`import varscale` alone"] = time.perf_counter() - t0
-    return out
-
-
 # --- machine -------------------------------------------------------------------------------------
 
 
@@ -232,7 +212,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="4096,8192", help="matrix sides, comma separated (default 4096,8192)")
     ap.add_argument("--peers", default=",".join(P.PEERS), help=f"peers to run (default {','.join(P.PEERS)})")
     ap.add_argument("--budget", type=float, default=3.0, help="seconds of repeats per row (default 3)")
-    ap.add_argument("--quick", action="store_true", help="1024² only, no RSS or cold start, docs not written")
+    ap.add_argument("--quick", action="store_true", help="1024² only, no RSS, docs not written")
     ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"), help="markdown page to write")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
@@ -359,7 +339,6 @@ def main() -> int:
     emit()
 
     rss: dict[tuple[str, str], float | str] = {}
-    cold: dict[str, float] = {}
     if not args.quick:
         emit(f"## Peak RSS / output size (one {big}² float32 draw, fresh process; lower is better)")
         emit()
@@ -372,14 +351,7 @@ def main() -> int:
             emit(f"| {LABEL[dist]} | " + " | ".join(
                 f"{r:.2f}" if isinstance(r, float) else r for r in (rss[(lib, dist)] for lib in libs)) + " |")
         emit()
-        cold = cold_start()
-        emit("## Cold start of `varscale sample he_normal --shape 3,3,64,128` (wall seconds)")
-        emit()
-        emit("| run | seconds |")
-        emit("|---|---|")
-        for k, v in cold.items():
-            emit(f"| {k} | {v:.2f} |")
-        emit()
+        # cold start: bench/bench_coldstart.py writes its own section, kept below when this page is rewritten
 
     # the targets
     emit(f"## Targets ({big}², float32, 2 threads)")
@@ -448,7 +420,13 @@ def main() -> int:
         ]
         path = Path(args.out)
         tmp = path.with_suffix(".md.tmp")
-        tmp.write_text("\n".join(head + lines) + "\n")
+        kept = ""  # the cold-start section written by bench/bench_coldstart.py
+        if path.exists():
+            text = path.read_text()
+            begin, end = "<!-- cold-start: written by bench/bench_coldstart.py -->", "<!-- /cold-start -->"
+            if begin in text and end in text:
+                kept = "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+        tmp.write_text("\n".join(head + lines) + "\n" + kept)
         os.replace(tmp, path)
         print(f"wrote {path}")
     return 0
