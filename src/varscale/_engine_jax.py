@@ -56,10 +56,19 @@ from ._errors import InvalidArgumentError
 from ._plan import KIND_UNIFORM, Sampler, plan_region
 from .stream import PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, Stream
 
-__all__ = ["draw", "key_words"]
+__all__ = ["KeyWords", "draw", "key_words"]
 
 _M32 = 0xFFFFFFFF
 _SENTINEL = 0x7FF4D3AD5EED0001  # a signalling-NaN payload; IEEE arithmetic never returns it
+
+
+class KeyWords:
+    """Precomputed stream words (``uint32[4]``, maybe traced), accepted wherever a key is."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: Any) -> None:
+        self.words = words
 
 
 def key_words(key: Any, stream: int = 0) -> Any:
@@ -72,6 +81,8 @@ def key_words(key: Any, stream: int = 0) -> Any:
     import jax
     import jax.numpy as jnp
 
+    if isinstance(key, KeyWords):
+        return key.words
     if isinstance(key, Stream) or (isinstance(key, (int, np.integer)) and not isinstance(key, bool)):
         st = key if isinstance(key, Stream) else Stream(int(key), stream)
         return jnp.asarray([st.seed & _M32, st.seed >> 32, st.stream & _M32, st.stream >> 32], dtype=jnp.uint32)
@@ -86,11 +97,13 @@ def key_words(key: Any, stream: int = 0) -> Any:
         hi = (v >> jnp.uint64(32)).astype(jnp.uint32)
         s = jnp.asarray([stream & _M32, stream >> 32], dtype=jnp.uint32)
         return jnp.concatenate([lo[None], hi[None], s])
-    if data.dtype != jnp.uint32 or data.shape[-1:] != (2,) or data.ndim != 1:
+    if data.dtype != jnp.uint32 or data.ndim != 1 or data.shape[0] not in (2, 4):
         raise InvalidArgumentError(
             f"`key` must be a JAX PRNG key (jax.random.key or a uint32[2] raw key), an int seed or a "
             f"varscale.Stream; received a {data.dtype} array of shape {data.shape}."
         )
+    if data.shape[0] == 4:  # an rbg key: words 2 and 3 are the stream id, as the JAX facade reads them
+        return jnp.concatenate([data[1:2], data[0:1], data[3:4], data[2:3]])
     s = jnp.asarray([stream & _M32, stream >> 32], dtype=jnp.uint32)
     return jnp.concatenate([data[1:2], data[0:1], s])
 

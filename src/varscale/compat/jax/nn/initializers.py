@@ -50,8 +50,11 @@ a raw ``uint32`` key from ``jax.random.PRNGKey``), a ``uint32`` NumPy array of
 ``jax.random.PRNGKey(s)`` has data ``[s >> 32, s & 0xFFFFFFFF]``, so
 ``init(jax.random.PRNGKey(s), …)`` and ``init(s, …)`` give the same values
 (for 0 ≤ s < 2**32, or any 64-bit s with ``jax_enable_x64``), and split keys
-give unrelated streams. Keys that are traced (inside ``jit``) cannot be used:
-the values are generated on the host.
+give unrelated streams. A traced key (inside ``jax.jit``, ``jax.eval_shape``,
+``vmap``, Flax's ``init``/``apply``/``tabulate``, ``nnx.jit``) is handled by the
+JAX engine (:mod:`varscale._engine_jax`): the same words, the same bits, a
+``jax.Array`` (with ``out_sharding`` applied as a sharding constraint, so
+``jax.jit(model.init, out_shardings=...)`` draws each shard on its device).
 
 **Outputs.** NumPy arrays by default (importing this module does not import
 jax). Pass ``as_jax=True`` to ``variance_scaling`` / a preset (or to one
@@ -251,15 +254,42 @@ def _real_dtype(dt: np.dtype[Any]) -> np.dtype[Any]:
     return np.array(0, dt).real.dtype
 
 
-def _draw_real(shape: tuple[int, ...], dt: np.dtype[Any], sampler: Sampler, stream: Stream) -> np.ndarray:
+class _Traced:
+    """The stream of a traced key (inside ``jax.jit``/``eval_shape``/``vmap``): drawn by the JAX engine."""
+
+    def __init__(self, key: Any) -> None:
+        from ...._engine_jax import KeyWords, key_words
+
+        self.key = KeyWords(key_words(key))
+
+
+def _is_traced(key: Any) -> bool:
+    if type(key).__module__.split(".")[0] not in ("jax", "jaxlib"):
+        return False
+    import jax
+
+    return isinstance(key, jax.core.Tracer)
+
+
+def _draw_real(shape: tuple[int, ...], dt: np.dtype[Any], sampler: Sampler, stream: Any) -> Any:
     name = "bfloat16" if dt == BFLOAT16 else dt.name
+    if isinstance(stream, _Traced):
+        from ...._engine_jax import draw as draw_jax
+
+        if name not in _NATIVE:
+            raise TypeError(f"under a JAX transformation varscale draws float16, bfloat16, float32 or float64; "
+                            f"received dtype {name}.")
+        return draw_jax(shape, name, sampler, stream.key)
     if name in _NATIVE:
         return draw(shape, name, sampler, stream)
     return draw(shape, "float32", sampler, stream).astype(dt)
 
 
-def _unit_uniforms(shape: tuple[int, ...], stream: Stream) -> tuple[np.ndarray, np.ndarray]:
+def _unit_uniforms(shape: tuple[int, ...], stream: Any) -> tuple[np.ndarray, np.ndarray]:
     """Two float64 arrays of U(0, 1) variates: from the call's stream and a derived one."""
+    if isinstance(stream, _Traced):
+        raise TypeError("complex dtypes are not drawn under a JAX transformation (jit, eval_shape, vmap); "
+                        "call the initializer with a concrete key.")
     unit = uniform_sampler(0.0, 1.0)
     u1 = draw(shape, "float64", unit, stream)
     u2 = draw(shape, "float64", unit, Stream(stream.seed, stream.stream ^ _SECOND_ID))
@@ -272,15 +302,15 @@ def _dtype_error(op: str, dt: np.dtype[Any]) -> ValueError:
 
 
 def _normal_or_nan(
-    shape: tuple[int, ...], dt: np.dtype[Any], s: float, truncated: bool, stream: Stream
-) -> np.ndarray:
+    shape: tuple[int, ...], dt: np.dtype[Any], s: float, truncated: bool, stream: Any
+) -> Any:
     if not math.isfinite(s):  # a negative scale: NaN, as JAX
         return np.full(shape, s, dtype=dt)
     sampler = normal_sampler(0.0, s, -2.0 * s, 2.0 * s) if truncated and s > 0 else normal_sampler(0.0, s)
     return _draw_real(shape, dt, sampler, stream)
 
 
-def _sample(ratio: Any, distribution: Any, shape: tuple[int, ...], dt: np.dtype[Any], stream: Stream) -> np.ndarray:
+def _sample(ratio: Any, distribution: Any, shape: tuple[int, ...], dt: np.dtype[Any], stream: Any) -> Any:
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         variance = np.array(ratio, dtype=dt)
         floating = _is_floating(dt)
@@ -304,6 +334,8 @@ def _sample(ratio: Any, distribution: Any, shape: tuple[int, ...], dt: np.dtype[
             if not is_complex:
                 raise _dtype_error("normal", dt)
             cstd = complex(np.sqrt(variance))
+            if isinstance(stream, _Traced):
+                _unit_uniforms(shape, stream)  # raises: complex dtypes need a concrete key
             half = normal_sampler(0.0, math.sqrt(0.5))
             re = draw(shape, "float64", half, stream)
             im = draw(shape, "float64", half, Stream(stream.seed, stream.stream ^ _SECOND_ID))
@@ -326,7 +358,13 @@ def _sample(ratio: Any, distribution: Any, shape: tuple[int, ...], dt: np.dtype[
     raise ValueError(f"invalid distribution for variance scaling initializer: {distribution}")
 
 
-def _finish(values: np.ndarray, as_jax: bool, out_sharding: Any) -> Any:
+def _finish(values: Any, as_jax: bool, out_sharding: Any, traced: bool = False) -> Any:
+    if traced:
+        import jax
+        import jax.numpy as jnp
+
+        arr = jnp.asarray(values)
+        return arr if out_sharding is None else jax.lax.with_sharding_constraint(arr, out_sharding)
     if not as_jax and out_sharding is None:
         return values
     import jax
@@ -400,6 +438,9 @@ def variance_scaling(
             raise NegativeDimensionError(
                 f"Only non-negative indices are allowed when broadcasting static shapes, but got shape {dims}."
             )
+        if _is_traced(key):
+            # inside jax.jit / eval_shape / vmap (Flax's init and apply): the stream in JAX ops, same bits
+            return _finish(_sample(ratio, distribution, dims, dt, _Traced(key)), True, out_sharding, traced=True)
         stream = _key_stream(key)
         return _finish(_sample(ratio, distribution, dims, dt, stream), as_jax, out_sharding)
 
