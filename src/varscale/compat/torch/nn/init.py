@@ -603,8 +603,8 @@ def normal_(
     return _normal(tensor, mean, std, generator, seed)
 
 
-#: Half-width, in std units, below which a truncated normal is U(a, b) to float64 precision:
-#: the density varies by less than exp(2**-53) over the interval.
+#: Distance from the mean, in std units, within which a truncated normal is U(a, b) to float64
+#: precision: over such an interval the density varies by a factor below exp(2**-55).
 _NARROW = 2.0**-27
 
 
