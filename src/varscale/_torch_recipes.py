@@ -234,7 +234,8 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
             def forget(t: torch.Tensor) -> None:
                 t[units:2 * units].fill_(1.0)
 
-            return Recipe(_const(0.0, "zeros + unit forget bias"), forget)
+            # std "-" in the report: not one law (zeros, ones on the forget gate's quarter), as varscale.keras says
+            return Recipe(ParamPlan("zeros + unit_forget_bias", "-", None, None, None, constant=0.0), forget)
         if local.startswith(("bias_ih", "bias_hh")):
             return Recipe(_const(0.0, "zeros"))
         return None

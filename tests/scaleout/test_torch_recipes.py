@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -898,3 +901,21 @@ def test_the_background_kernel_preparation_closes_its_pipe() -> None:
     kernel._prepare_in_child()
     gc.collect()
     assert kernel.state in ("ready", "failed")
+
+
+# -- docs/initialize-a-model.md: every Python block runs as shown ---------------------------------------------
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "initialize-a-model.md"
+
+
+def _guide_blocks() -> list[str]:
+    text = GUIDE.read_text(encoding="utf-8")
+    return [textwrap.dedent(body) for _, body in re.findall(r"^( *)```python\n(.*?)^\1```", text, re.S | re.M)]
+
+
+@pytest.mark.parametrize("index", range(len(_guide_blocks())))
+def test_the_guide_s_examples_run(index: int) -> None:
+    code = _guide_blocks()[index]
+    for module in ("keras", "jax", "flax.linen"):
+        if re.search(rf"^(import|from) {re.escape(module)}\b", code, re.M):
+            need(module)
+    exec(compile(code, f"{GUIDE.name}, Python block {index}", "exec"), {"__name__": "guide"})
