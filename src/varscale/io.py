@@ -48,7 +48,7 @@ from . import _files
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError, VarscaleError
 from ._files import atomic_output, check_space, check_target, default_mode
-from ._generate import draw
+from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
 from ._validation import check_shape
 from .stream import Stream, fresh_stream, resolve_seed
@@ -192,6 +192,14 @@ class _Source:
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+    def law(self) -> tuple[Any, Stream] | None:
+        """``(sampler, stream)`` when the values are a per-element law on a stream (drawn into a reused buffer)."""
+        if self.init is not None:
+            return self.sampler, self.stream
+        if self.bound is not None and getattr(self.bound.plan, "sampler", None) is not None:
+            return self.bound.plan.sampler, self.bound.stream
+        return None
 
     def block(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         if self.bound is not None:
@@ -431,10 +439,22 @@ def _write_sources(fh: IO[bytes], sources: Sequence[_Source], step: int, counter
         except BaseException as err:  # re-raised in the main thread
             errs.append(err)
 
+    buffers: list[np.ndarray[Any, Any] | None] = [None, None]  # drawn into in turn: one is written meanwhile
+    turn = 0
     try:
         for s in sources:
+            law = s.law()
+            storage = resolve_dtype(s.dtype)[1]
             for region, n in regions(s.shape, step):
-                block = s.block(region)
+                if law is not None and n >= 4096:
+                    buf = buffers[turn]
+                    if buf is None or buf.dtype != storage or buf.size < n:
+                        buf = buffers[turn] = np.empty(max(n, min(step, s.size)), storage)
+                    block = buf[:n]
+                    draw_into(block, s.shape, s.dtype, law[0], law[1], region)
+                    turn ^= 1
+                else:
+                    block = s.block(region)
                 finish()  # the previous region is on its way to the file
                 if n * s.dtype.itemsize < (1 << 20):
                     _write_block(fh, block)
