@@ -79,9 +79,11 @@ class _StillRunning:
     """A compile child, running until ``finished`` is set."""
 
     finished = False
+    returncode: int | None = None
 
     def poll(self) -> int | None:
-        return 0 if self.finished else None
+        self.returncode = 0 if self.finished else None
+        return self.returncode
 
 
 def test_switch_to_the_kernel_in_the_middle_of_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,6 +166,24 @@ def test_cli_says_so_before_a_compile(cached: bool, monkeypatch: pytest.MonkeyPa
     notices = [line for line in err.splitlines() if "compiling the kernel" in line]
     assert notices == ([] if cached else [_generate.COMPILE_MESSAGE.format(how="")])
     assert "wrote" in out
+
+
+def test_a_compile_child_that_left_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auto stays on the NumPy engine (no compile in the caller's thread); an explicit request compiles."""
+    fake = _FakeKernelModule(cached=False)
+    monkeypatch.setitem(sys.modules, "varscale._engine_numba", fake)
+    import varscale
+
+    monkeypatch.setattr(varscale, "_engine_numba", fake, raising=False)
+    kernel = _generate._Kernel()
+    kernel.state, kernel.proc = "compiling", _StillRunning()
+    kernel.proc.finished = True
+    monkeypatch.setattr(_generate, "_KERNEL", kernel)
+    assert kernel.poll(wait=False) is False
+    assert kernel.state == "failed" and fake.compiles == 0
+    assert "without filling Numba's cache" in str(kernel.error)
+    assert kernel.poll(wait=False) is False and fake.compiles == 0
+    assert kernel.poll(wait=True) is True and fake.compiles == 1
 
 
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:

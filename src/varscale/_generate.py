@@ -109,12 +109,13 @@ class _Kernel:
             self.listener(COMPILE_MESSAGE.format(how=how))
 
     def _spawn(self) -> Any:
-        env = dict(os.environ)
+        # this varscale's folder goes last on the child's path: found when nothing else provides varscale,
+        # and never shadowing the standard library (as a PYTHONPATH entry would)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        code = f"import sys; sys.path.append({root!r}); from varscale._generate import _compile_child; _compile_child()"
         return subprocess.Popen(
-            [sys.executable, "-c", "from varscale._generate import _compile_child; _compile_child()"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            [sys.executable, "-c", code],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
     def poll(self, wait: bool) -> bool:
@@ -124,8 +125,10 @@ class _Kernel:
         returning False while a compile is under way.
         """
         with self.lock:
-            if self.state in ("ready", "failed", "unavailable"):
+            if self.state in ("ready", "unavailable") or (self.state == "failed" and not wait):
                 return self.state == "ready"
+            if self.state == "failed":  # an explicit request tries again, compiling here if need be
+                self.state = "absent"
             try:
                 from . import _engine_numba as eng
 
@@ -146,6 +149,10 @@ class _Kernel:
                         self.proc.wait()
                     elif self.proc.poll() is None:
                         return False
+                    if not wait and not (eng.is_compiled() or eng.is_cached()):
+                        # the child could not fill the cache (read-only, full): no compile in this thread
+                        raise RuntimeError(f"the kernel's compile process ended ({self.proc.returncode}) "
+                                           f"without filling Numba's cache")
                 eng.compile_kernel()  # loads it from the cache unless a compile is needed here
             except Exception as err:  # reported to explicit callers; auto falls back to NumPy
                 self.error = err
