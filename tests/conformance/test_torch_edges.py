@@ -226,6 +226,7 @@ def _ours_call(fn: str, target: Any, kwargs: dict[str, Any]) -> Callable[[], Any
 
 def _sweep_mismatches(torch: Any, fn: str, kwargs: dict[str, Any], mode: str) -> list[str]:
     out = []
+    torch.manual_seed(0)  # torch's own fills draw from its default generator: fixed, so the run is deterministic
     for dtype, shape in itertools.product(DTYPES, SHAPES + EXTRA_SHAPES.get(fn, [])):
         tdt = getattr(torch, dtype)
         theirs_t = torch.zeros(shape, dtype=tdt)
