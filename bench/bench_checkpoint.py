@@ -49,11 +49,32 @@ def _kernel_rate(shapes: dict[str, tuple[int, int]], dtype: str) -> float:
     return n / (time.perf_counter() - start)
 
 
+def _dask_rate(tensors: dict[str, tuple[object, tuple[int, int], str]], elems: int,
+               args: argparse.Namespace) -> dict[str, float]:
+    from distributed import Client, LocalCluster
+
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.run(lambda: vs.HeNormal(seed=0)((64, 64)))  # each worker imports varscale and loads the kernel
+        start = time.perf_counter() - t0
+        folder = Path(tempfile.mkdtemp(dir=args.dir)) / "ckpt"
+        try:
+            t0 = time.perf_counter()
+            write_safetensors_sharded(folder, tensors, max_shard_size=args.max_shard_size, client=client)
+            write = time.perf_counter() - t0
+        finally:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    return {"dask_workers": args.dask, "dask_start_s": round(start, 1), "dask_write_Melem_s": round(elems / write / 1e6, 1)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--gb", type=float, default=1.0, help="checkpoint size per dtype in GB (default 1.0)")
     ap.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     ap.add_argument("--max-shard-size", default="500MB")
+    ap.add_argument("--dask", type=int, default=0, metavar="N",
+                    help="also write through a dask.distributed LocalCluster of N worker processes")
     args = ap.parse_args()
     from varscale._generate import prepare_kernel
 
@@ -80,6 +101,8 @@ def main() -> int:
                      "kernel_Melem_s": round(kernel / 1e6, 1), "write_Melem_s": round(elems / write / 1e6, 1),
                      "write_GB_s": round(elems * itemsize / write / 1e9, 2), "ratio": round(elems / write / kernel, 2),
                      "verify_sampled_s": round(sampled, 2), "verify_ok": ok})
+        if args.dask:
+            rows[-1].update(_dask_rate(tensors, elems, args))
     print(json.dumps({"target": args.dir, "cpus": os.cpu_count(), "rows": rows}, indent=1))
     return 0
 
