@@ -423,9 +423,10 @@ def main() -> int:
         kept = ""  # the cold-start section written by bench/bench_coldstart.py
         if path.exists():
             text = path.read_text()
-            begin, end = "<!-- cold-start: written by bench/bench_coldstart.py -->", "<!-- /cold-start -->"
-            if begin in text and end in text:
-                kept = "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+            for begin, end in (("<!-- cold-start: written by bench/bench_coldstart.py -->", "<!-- /cold-start -->"),
+                               ("<!-- checkpoint: from bench/bench_checkpoint.py -->", "<!-- /checkpoint -->")):
+                if begin in text and end in text:
+                    kept += "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
         tmp.write_text("\n".join(head + lines) + "\n" + kept)
         os.replace(tmp, path)
         print(f"wrote {path}")
