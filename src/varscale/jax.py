@@ -218,14 +218,29 @@ def _is_tracer(x: Any) -> bool:
 
 def _traced_error(what: str) -> InvalidArgumentError:
     return InvalidArgumentError(
-        f"{what} is a JAX tracer: varscale draws on the host with its NumPy engine, which cannot run under "
-        f"jax.jit, vmap or eval_shape (a traced JAX engine is planned). Call it eagerly: outside jit, e.g. "
-        f"model.init(key, x) rather than jax.jit(model.init)(key, x)."
+        f"{what} is a JAX tracer (under jax.jit, vmap or eval_shape) and the initializer is orthogonal: its QR "
+        f"step runs on the host (NumPy's LAPACK), which a trace cannot call, and the JAX engine draws per-element "
+        f"laws only. Call it eagerly: outside jit, e.g. model.init(key, x) rather than jax.jit(model.init)(key, x)."
     )
 
 
-def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, stream: Stream) -> Any:
+def _traced_draw(plan: ParamPlan, shape: tuple[int, ...], dtype: Any, key: Any, stream: int, what: str) -> Any:
+    """``plan``'s values as a traced ``jax.Array`` by the JAX engine (the same bits as the host engines)."""
+    import jax.numpy as jnp
+
+    from ._engine_jax import draw as draw_jax
+
+    if plan.constant is not None:
+        return jnp.full(shape, plan.draw((), dtype, Stream(0, 0)), dtype=dtype)
+    if plan.sampler is None:
+        raise _traced_error(what)
+    return draw_jax(shape, dtype, plan.sampler, key, stream=stream)
+
+
+def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, stream: Stream, name: str) -> Any:
     sharding = None
+    if _is_tracer(leaf):  # under jax.jit: the JAX engine, the same bits (placement is the caller's out_shardings)
+        return _traced_draw(plan, shape, leaf.dtype, stream, 0, f"leaf {name!r}")
     if isinstance(leaf, jax.Array):
         sharding = leaf.sharding
     elif isinstance(leaf, jax.ShapeDtypeStruct):  # an abstract tree (jax.eval_shape(model.init, ...))
@@ -261,8 +276,11 @@ def init_params(
     ``jax.eval_shape(model.init, ...)`` gives) becomes a ``jax.Array`` with
     its sharding (or on the default device), so a model too large for one
     device is never materialized by Flax's own init. NumPy leaves stay NumPy
-    arrays; non-floating leaves
-    (integer counters, PRNG keys) and non-array leaves are kept as they are.
+    arrays; non-floating leaves (integer counters, PRNG keys) and non-array
+    leaves are kept as they are. Under ``jax.jit`` (traced leaves) the values
+    come from varscale's JAX engine — the same bits — and are placed by the
+    jit's ``out_shardings``; only orthogonal initializers (a host QR) are
+    refused there.
 
     Args:
         params: any pytree of arrays.
@@ -294,8 +312,8 @@ def init_params(
         InvalidArgumentError: a leaf no rule matches (``default="error"``), a
             name ``default="flax"`` has no default for, a fan-based
             initializer on a leaf with fewer than 2 dimensions, a rule that
-            matches nothing (``strict``) or only non-floating leaves, or a
-            traced leaf (under ``jax.jit``).
+            matches nothing (``strict``) or only non-floating leaves, or an
+            orthogonal initializer on a traced leaf (under ``jax.jit``).
 
     Example:
         >>> import jax, jax.numpy as jnp, numpy as np
@@ -348,8 +366,6 @@ def init_params(
                 not_float.append(f"{name} ({dtype}, rule {rule.pattern!r})")
             rows.append(ParamRow(name, shape, "-", None, None, None, "not floating", True, dtype=dtype))
             continue
-        if _is_tracer(leaf):
-            raise _traced_error(f"leaf {name!r}")
         if rule is not None:
             if rule.init is None:
                 rows.append(ParamRow(name, shape, "-", None, None, None, rule.pattern, True, dtype=dtype))
@@ -417,7 +433,7 @@ def init_params(
 
     leaves = [leaf for _, leaf in flat]
     for i, name, row, pp in todo:
-        leaves[i] = _new_leaf(leaves[i], row.shape, row.dtype, pp, derive_stream(key.seed, name))
+        leaves[i] = _new_leaf(leaves[i], row.shape, row.dtype, pp, derive_stream(key.seed, name), name)
     out = jax.tree_util.tree_unflatten(treedef, leaves)
     return (out, InitReport(rows)) if return_report else out
 
@@ -436,7 +452,10 @@ def key_seed(key: Any) -> int:
         (3, 3)
     """
     if _is_tracer(key):
-        raise _traced_error("the key")
+        raise InvalidArgumentError(
+            "key_seed needs a concrete key; received a JAX tracer (under jax.jit, vmap or eval_shape). A traced "
+            "key's words are read inside the trace by varscale's JAX engine (flax_init does so)."
+        )
     try:
         data = jax.random.key_data(key)
     except (TypeError, ValueError):
@@ -457,10 +476,12 @@ def flax_init(init: Any, *, layout: Any = "tf") -> Callable[..., jax.Array]:
     its own, so different parameters differ. The same key and shape give the
     same values on every device and backend.
 
-    It runs eagerly: under ``jax.jit``/``eval_shape`` the key is a tracer and
-    the call raises (varscale draws on the host; a traced JAX engine is
-    planned). Fans are the TF/Flax layout's unless ``init`` or ``layout``
-    says otherwise; Flax's DenseGeneral passes flat ``(in, out)`` shapes.
+    Eagerly the values are drawn on the host; under ``jax.jit``/``eval_shape``
+    (a traced threefry key) by varscale's JAX engine, with the same bits, so
+    ``jax.jit(model.init, out_shardings=...)`` works. Orthogonal (a host QR)
+    and rbg keys are refused under a trace. Fans are the TF/Flax layout's
+    unless ``init`` or ``layout`` says otherwise; Flax's DenseGeneral passes
+    flat ``(in, out)`` shapes.
 
     Example:
         >>> import jax, jax.numpy as jnp, numpy as np
@@ -491,8 +512,17 @@ def flax_init(init: Any, *, layout: Any = "tf") -> Callable[..., jax.Array]:
             pp = plan_param(resolved, dims, layout)
         except FanError as err:
             raise InvalidArgumentError(f"flax_init: {err}; received shape={dims!r}.") from None
-        stream = derive_stream(key_seed(key), f"flax_init{dims}")
-        return jax.numpy.asarray(pp.draw(dims, out_dtype, stream))
+        name = f"flax_init{dims}"
+        if _is_tracer(key):
+            words = jax.random.key_data(key) if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+            if words.shape[-1] != 2:
+                raise InvalidArgumentError(
+                    f"flax_init under jax.jit needs a threefry key (2 words); received a key of {words.shape[-1]} "
+                    f"words (an rbg key): call it eagerly, or use the default key implementation."
+                )
+            # the JAX engine: seed = the key's words, stream id = derive_stream's for the name (the eager bits)
+            return _traced_draw(pp, dims, out_dtype, key, derive_stream(0, name).stream, "the key")
+        return jax.numpy.asarray(pp.draw(dims, out_dtype, derive_stream(key_seed(key), name)))
 
     initializer.__qualname__ = initializer.__name__ = f"flax_init({getattr(resolved, '_label', None) or resolved!r})"
     return initializer

@@ -223,13 +223,33 @@ def test_rules_defaults_and_no_silent_no_ops() -> None:
         init_params(params, seed=None)  # type: ignore[arg-type]
 
 
-def test_traced_inputs_are_refused() -> None:
-    params = {"w": jnp.ones((4, 4))}
-    with pytest.raises(vs.InvalidArgumentError, match=r"tracer.*jax\.jit"):
-        jax.jit(lambda p: init_params(p, [("w", "he_normal")], seed=0))(params)
-    layer = nn.Dense(4, kernel_init=flax_init("he_normal"))
-    with pytest.raises(vs.InvalidArgumentError, match=r"tracer.*traced JAX engine"):
-        jax.jit(layer.init)(jax.random.key(0), jnp.ones((1, 4)))
+def test_under_jit_the_jax_engine_gives_the_same_bits() -> None:
+    """Traced leaves and keys are drawn by varscale's JAX engine: bit-equal to the eager (host) draw."""
+    params = {"w": jnp.zeros((64, 32)), "b": jnp.zeros((32,), jnp.bfloat16), "e": jnp.zeros((100, 16))}
+    rules = [("w", "he_normal"), ("b", "normal(std=0.1)"), ("e", 0.5)]
+    eager = init_params(params, rules, seed=3)
+    jitted = jax.jit(lambda p: init_params(p, rules, seed=3))(params)
+    for k in params:
+        assert jitted[k].dtype == params[k].dtype, k
+        np.testing.assert_array_equal(np.asarray(jitted[k]).view(np.uint8), np.asarray(eager[k]).view(np.uint8), k)
+    with pytest.raises(vs.InvalidArgumentError, match=r"leaf 'w' is a JAX tracer .* orthogonal"):
+        jax.jit(lambda p: init_params(p, [("w", "orthogonal"), ("*", 0.0)], seed=0))(params)
+    # flax_init inside jax.jit(model.init) and jax.eval_shape: the eager values, bit for bit
+    x = jnp.ones((1, 64))
+    layer = nn.Dense(32, param_dtype=jnp.bfloat16, kernel_init=flax_init(vs.HeNormal()), bias_init=flax_init(0.25))
+    e = layer.init(jax.random.key(5), x)["params"]
+    j = jax.jit(layer.init)(jax.random.key(5), x)["params"]
+    for k in ("kernel", "bias"):
+        assert j[k].dtype == jnp.bfloat16
+        np.testing.assert_array_equal(np.asarray(j[k]).view(np.uint16), np.asarray(e[k]).view(np.uint16), k)
+    shapes = jax.eval_shape(layer.init, jax.random.key(5), x)["params"]
+    assert shapes["kernel"].shape == (64, 32)
+    with pytest.raises(vs.InvalidArgumentError, match=r"tracer .* orthogonal"):
+        jax.jit(nn.Dense(4, kernel_init=flax_init("orthogonal")).init)(jax.random.key(0), x)
+    with pytest.raises(vs.InvalidArgumentError, match="needs a threefry key"):
+        jax.jit(layer.init)(jax.random.key(0, impl="rbg"), x)
+    with pytest.raises(vs.InvalidArgumentError, match="key_seed needs a concrete key"):
+        jax.jit(key_seed)(jax.random.key(0))
 
 
 def test_flax_init_in_a_flax_layer() -> None:
