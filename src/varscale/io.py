@@ -917,7 +917,7 @@ def _is_checkpoint_dir(path: Path) -> bool:
         names = os.listdir(path)
     except OSError:
         return False
-    has = any(n == INDEX_NAME or n == "model.safetensors" for n in names)
+    has = not names or any(n == INDEX_NAME or n == "model.safetensors" for n in names)  # or empty
     return has and all(
         (n.endswith(".safetensors") or n == INDEX_NAME) and (path / n).is_file() and not (path / n).is_symlink()
         for n in names
@@ -1069,7 +1069,8 @@ def write_safetensors_sharded(
         max_shard_size: bytes per file, an int or ``"5GB"``-style text
             (KB/MB/GB/TB are powers of 10 as in Hugging Face; KiB/MiB/GiB/TiB powers of 2).
         force: replace an existing file or safetensors checkpoint folder.
-        resume: continue an interrupted write of the same tensors (no unfinished folder: start afresh).
+        resume: continue an interrupted write of the same tensors (no unfinished folder: start afresh;
+            the finished checkpoint already at ``directory``: nothing to do, so a requeued job succeeds).
         progress: ``progress(done, total)`` in elements over all tensors.
         metadata: extra ``str -> str`` pairs for every file's ``__metadata__``.
         provenance: fields for the record (``seed``, ``layout``, ``tensors: {name: entry}``).
@@ -1095,7 +1096,13 @@ def write_safetensors_sharded(
         >>> json.loads((d / "model.safetensors.index.json").read_text())["weight_map"]["layer2.weight"]
         'model-00002-of-00002.safetensors'
     """
-    target = _check_dir_target(directory, force)
+    done_already = False
+    try:
+        target = _check_dir_target(directory, force)
+    except _files.OutputExistsError:
+        if not resume:
+            raise
+        target, done_already = Path(directory), True
     sources = _check_tensors(tensors)
     meta = _check_metadata(metadata)
     limit = parse_size(max_shard_size)
@@ -1110,6 +1117,16 @@ def write_safetensors_sharded(
         shards.append(_Shard(fname, [by_name[n] for n in names], file_meta))
     index = _index_bytes({s.name: s.sources for s in shards}, record) if len(shards) > 1 else None
     plan_text = _plan_text(shards, index)
+    if done_already:  # resume=True after a run that finished: the same checkpoint is there, nothing to do
+        if not _is_complete(target, shards, index):
+            raise _files.OutputExistsError(
+                f"`directory` names an existing folder that is not the checkpoint these arguments make (nothing to "
+                f"resume); received directory={os.fspath(directory)!r}. Pass force=True (--force) to overwrite it."
+            )
+        if report is not None:
+            total = sum(s.elems for s in shards)
+            report(total, total)
+        return target
     tmp: Path | None = None
     if resume:
         found = unfinished(target)
@@ -1218,6 +1235,24 @@ def _write_on_cluster(client: Any, tmp: Path, todo: Sequence[_Shard], step: int,
         client.cancel(futures)
         raise
     return written
+
+
+def _is_complete(target: Path, shards: Sequence[_Shard], index: bytes | None) -> bool:
+    """``target`` holds exactly these shard files (size and header) and this index: a finished run's output."""
+    try:
+        names = set(os.listdir(target))
+        want = {s.name for s in shards} | ({INDEX_NAME} if index is not None else set())
+        if names != want or (index is not None and (target / INDEX_NAME).read_bytes() != index):
+            return False
+        for s in shards:
+            if (target / s.name).stat().st_size != s.nbytes:
+                return False
+            with open(target / s.name, "rb") as fh:
+                if fh.read(len(s.header)) != s.header:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _read_text(path: Path) -> str | None:

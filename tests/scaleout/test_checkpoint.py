@@ -450,3 +450,44 @@ def test_sampled_verify_of_a_large_tensor_always_checks_its_ends(tmp_path: Path)
         report = verify(p, sample=2)
         assert not report.ok and report.mismatches[0][1] == "w"
         raw[pos] ^= 0x01
+
+
+def test_resume_after_a_finished_run_does_nothing(tmp_path: Path) -> None:
+    tensors = {f"l{i}.weight": (vs.HeNormal(seed=vs.derive_stream(1, f"l{i}.weight")), (64, 64), None)
+               for i in range(3)}
+    out = write_safetensors_sharded(tmp_path / "d", tensors, max_shard_size="20KB")
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    calls: list[tuple[int, int]] = []
+    assert write_safetensors_sharded(out, tensors, max_shard_size="20KB", resume=True,
+                                     progress=lambda d, t: calls.append((d, t))) == out
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before and calls[-1][0] == calls[-1][1]
+    other = {k: (vs.HeNormal(seed=vs.derive_stream(2, k)), s, d) for k, (_, s, d) in tensors.items()}
+    with pytest.raises(FileExistsError, match="nothing to resume"):
+        write_safetensors_sharded(out, other, max_shard_size="20KB", resume=True)
+
+
+def test_force_replaces_an_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(FileExistsError):
+        write_safetensors_sharded(tmp_path / "d", {"w": (vs.HeNormal(seed=1), (4, 4), None)})
+    write_safetensors_sharded(tmp_path / "d", {"w": (vs.HeNormal(seed=1), (4, 4), None)}, force=True)
+    assert os.listdir(tmp_path / "d") == ["model.safetensors"]
+
+
+RULE_FORMS = [
+    "he_normal", "GlorotUniform", "variance_scaling:scale=2,mode=fan_out,distribution=uniform",
+    '{"class_name": "LecunNormal", "config": {}}', "kaiming_normal_(mode='fan_out', nonlinearity='relu')",
+    "torch.nn.init.xavier_uniform_(w, gain=2**0.5)", "trunc_normal(std=0.02, a=-0.04, b=0.04)",
+    "uniform(-0.1, 0.1)", "orthogonal(gain=1.0)", "keras.initializers.HeNormal()",
+    "jax.nn.initializers.lecun_normal()", "0.5", "normal(std=0.02)",
+]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+def test_verify_re_draws_every_rule_form(dtype: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shapes = {f"t{i}.weight": [24, 16] for i in range(len(RULE_FORMS))}
+    (tmp_path / "s.json").write_text(json.dumps(shapes))
+    rules = [f"t{i}.weight={r}" for i, r in enumerate(RULE_FORMS)]
+    assert _run(_init_argv(tmp_path / "s.json", tmp_path / "d", dtype=dtype, rules=rules), capsys)[0] == 0
+    report = verify(tmp_path / "d", sample=None)
+    assert report.ok and not report.skipped and len(report.checked) == len(RULE_FORMS), report.mismatches
