@@ -85,6 +85,7 @@ __all__ = [
     "compute_fans",
     "deserialize",
     "get",
+    "register_with_keras",
     "serialize",
 ]
 
@@ -252,8 +253,76 @@ def _is_keras_seed_generator(obj: Any) -> bool:
     return type(obj).__name__ == "SeedGenerator" and callable(getattr(obj, "get_config", None))
 
 
+_TWINS: dict[type, type] = {}
+
+
+def _keras_twin(cls: type) -> type | None:
+    """The class Keras treats as its own for facade class ``cls``: a subclass of both ``cls`` and the Keras
+    class of the same name, registered as serializable under the package ``"varscale"``.
+
+    Built only when Keras is already imported (this module never imports Keras by itself); None otherwise.
+    """
+    if getattr(cls, "_varscale_keras_twin", False):
+        return cls
+    twin = _TWINS.get(cls)
+    if twin is not None:
+        return twin
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return None
+    try:
+        kcls = getattr(keras.initializers, cls.__name__)
+        register = keras.saving.register_keras_serializable
+    except AttributeError:
+        return None
+    twin = type(cls.__name__, (cls, kcls), {
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+        "_varscale_keras_twin": True,
+    })
+    registered: type = register(package="varscale", name=cls.__name__)(twin)
+    _TWINS[cls] = registered
+    return registered
+
+
+def register_with_keras() -> dict[str, type]:
+    """Make every facade class one Keras treats as its own (call after ``import keras``).
+
+    Done automatically when this module is imported after Keras, and on first use of a class while Keras is
+    imported. Returns ``{name: class}`` of the Keras-facing classes: each subclasses the facade class and
+    Keras' class of the same name (so ``EinsumDense``/``MultiHeadAttention`` pass their einsum axes to it),
+    and is registered with ``keras.saving`` as ``"varscale>Name"`` (so a saved model reloads drawing from
+    varscale's stream).
+
+    Example:
+        >>> import keras
+        >>> from varscale.compat.keras import initializers
+        >>> init = initializers.HeNormal(seed=0)
+        >>> isinstance(init, keras.initializers.VarianceScaling), isinstance(init, initializers.HeNormal)
+        (True, True)
+        >>> keras.saving.serialize_keras_object(init)["registered_name"]
+        'varscale>HeNormal'
+    """
+    out = {}
+    for name in ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
+                 "HeNormal"):
+        twin = _keras_twin(globals()[name])
+        if twin is not None:
+            out[name] = twin
+    return out
+
+
 class Initializer:
-    """Base class (``keras.initializers.Initializer``): config, ``from_config``, ``clone``."""
+    """Base class (``keras.initializers.Initializer``): config, ``from_config``, ``clone``.
+
+    When Keras is imported, instances are created as the Keras-facing twin of their class (see
+    :func:`register_with_keras`).
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        twin = _keras_twin(cls) if cls.__name__ in _TWINNED else None
+        return object.__new__(twin if twin is not None else cls)
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
         raise NotImplementedError("Initializer subclasses must implement the `__call__()` method.")
@@ -264,7 +333,8 @@ class Initializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
         """``cls(**config)``, as Keras does (a TF1 config with ``dtype`` raises TypeError)."""
-        return cls(**config)
+        out: Initializer = cls(**config)
+        return out
 
     def clone(self) -> Initializer:
         return self.__class__.from_config(self.get_config())
@@ -681,3 +751,8 @@ def get(identifier: Any) -> Any:
             obj = obj()
         return obj
     raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+
+
+_TWINNED = {"VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
+            "HeNormal"}
+register_with_keras()  # a no-op unless Keras is already imported
