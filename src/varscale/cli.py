@@ -698,11 +698,16 @@ def _init(args: argparse.Namespace) -> int:
     rules = [(g, resolve(_cli_rule(text), layout=args.layout or _source_layout(text), where=f"--rule {g}={text}"))
              for g, text in raw]
     shapes = _read_shapes(args.shapes)
-    if sharded:
-        _io()._check_dir_target(args.out, args.force, "out")
+    if sharded and args.resume:  # the writer checks the target, and the space left, against what is finished
+        from ._dtypes import resolve_dtype
+
+        total = sum(math.prod(s) for s in shapes.values()) * resolve_dtype(args.dtype)[1].itemsize
     else:
-        check_target(args.out, args.force)
-    total = _check_space(Path(args.out), list(shapes.values()), args.dtype)
+        if sharded:
+            _io()._check_dir_target(args.out, args.force, "out")
+        else:
+            check_target(args.out, args.force)
+        total = _check_space(Path(args.out), list(shapes.values()), args.dtype)
     record: dict[str, Any] = {"seed": args.seed, "layout": args.layout, "dtype": args.dtype,
                               "rules": [[g, t] for g, t in raw], "tensors": {}}
     tensors: dict[str, tuple[Any, tuple[int, ...], str]] = {}

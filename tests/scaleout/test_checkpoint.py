@@ -491,3 +491,17 @@ def test_verify_re_draws_every_rule_form(dtype: str, tmp_path: Path, capsys: pyt
     assert _run(_init_argv(tmp_path / "s.json", tmp_path / "d", dtype=dtype, rules=rules), capsys)[0] == 0
     report = verify(tmp_path / "d", sample=None)
     assert report.ok and not report.skipped and len(report.checked) == len(RULE_FORMS), report.mismatches
+
+
+def test_cli_resume_of_a_finished_folder_succeeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A requeued job that runs `init --resume` again after it finished exits 0 and changes nothing."""
+    shapes = tmp_path / "s.json"
+    shapes.write_text(json.dumps(_llama_shapes(hidden=32, inter=64, vocab=100)))
+    argv = _init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "20KB", "--resume")
+    assert _run(argv, capsys)[0] == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "ckpt").iterdir()}
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "ckpt").iterdir()} == before
+    code, _, err = _run(_init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "30KB", "--resume"), capsys)
+    assert code == 1 and "nothing to resume" in err
