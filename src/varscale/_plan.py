@@ -125,16 +125,26 @@ def _full_plan(shape: tuple[int, ...]) -> Plan:
 
 
 def plan_region(
-    shape: tuple[int, ...], region: Any, check: Callable[[tuple[int, ...]], None] | None = None
+    shape: tuple[int, ...], region: Any, check: Callable[[tuple[int, ...], int], None] | None = None
 ) -> Plan:
     """Turn ``region`` (None, a slice, an int, or a tuple of those, maybe with
     ``...``) into a :class:`Plan` whose output equals ``full[region]``.
 
-    ``check``, if given, is called with the output shape before anything of
-    the region's size is allocated (the memory guard of ``draw``)."""
+    ``check``, if given, is called with the output shape and the bytes the
+    plan itself will take (its int64 run starts and the temporaries that build
+    them) before anything of the region's size is allocated (the memory guard
+    of ``draw``). A slice step matters only between two elements: a slice that
+    keeps one element gets step 1, so steps beyond int64 give NumPy's answer.
+
+    Example:
+        >>> plan_region((4, 6), (slice(None), slice(0, 1))).starts.tolist()  # a column: one run per row
+        [0, 6, 12, 18]
+        >>> plan_region((5,), slice(None, None, 10**30)).out_shape  # NumPy: the first element
+        (1,)
+    """
     if region is None:
         if check is not None:
-            check(shape)
+            check(shape, 0)
         return _full_plan(shape)
     items = region if isinstance(region, tuple) else (region,)
     n_ellipsis = sum(1 for it in items if it is Ellipsis)
@@ -162,6 +172,10 @@ def plan_region(
                     f"`region` has a bad slice {it!r} for axis {axis} ({err}); received region={region!r}."
                 ) from None
             count = len(range(start, stop, step))
+            if count <= 1:
+                # one element (or none): the step plays no part, and NumPy answers a[::10**30] with a[:1];
+                # keeping a step beyond int64 would overflow the plan (and the kernel's int64 arithmetic)
+                step = 1
             axes.append((start, step, count, True))
         elif not isinstance(it, (bool, np.bool_)) and isinstance(it, numbers.Integral):
             i = operator.index(it)
@@ -177,13 +191,10 @@ def plan_region(
                 f"received region={region!r} with {it!r}."
             )
     out_shape = tuple(c for (_, _, c, keep) in axes if keep)
-    if check is not None:
-        check(out_shape)
-    strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
-    if not shape:
-        return _full_plan(())
-    if any(c == 0 for (_, _, c, _) in axes):
-        return Plan(np.zeros(0, dtype=np.int64), 0, 1, out_shape)
+    if not shape or any(c == 0 for (_, _, c, _) in axes):
+        if check is not None:
+            check(out_shape, 0)
+        return _full_plan(()) if not shape else Plan(np.zeros(0, dtype=np.int64), 0, 1, out_shape)
     # merge trailing axes that are taken whole into one longer run
     last = len(shape) - 1
     run_len = axes[last][2]
@@ -191,6 +202,12 @@ def plan_region(
     while last > 0 and stride == 1 and axes[last][0] == 0 and axes[last][2] == shape[last] and axes[last - 1][1] == 1:
         last -= 1
         run_len *= axes[last][2]
+    if check is not None:
+        # one int64 start per run, and while they are built the previous level and the broadcast
+        # temporary: at most 16 bytes per run (plus a few per index of the widest axis)
+        runs = math.prod(axes[i][2] for i in range(last))
+        check(out_shape, 16 * runs + 24 * max((axes[i][2] for i in range(last)), default=0))
+    strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
     base = sum(axes[i][0] * strides[i] for i in range(len(shape)))
     starts = np.array([base], dtype=np.int64)
     for i in range(last):

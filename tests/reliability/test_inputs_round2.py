@@ -257,3 +257,45 @@ def test_item18_plot_draws_at_most_the_bound(tmp_path: Any, capsys: Any) -> None
 
     assert main(["plot", "he_normal", "--shape", "1,400000000", "--out", str(tmp_path / "p.png")]) == 0
     assert f"{_PLOT_VALUES} values" in capsys.readouterr().out
+
+
+# -- item 9: region steps beyond int64 give NumPy's answer in both engines ---------------------------------------------
+
+
+HUGE_STEPS = [2**63 - 1, 2**63, 2**64 + 3, 10**30, -(2**63), -(10**30)]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("step", HUGE_STEPS)
+def test_item9_huge_region_step(engine: str, step: int) -> None:
+    if engine == "numba":
+        pytest.importorskip("numba")
+    init = vs.HeNormal(seed=3)
+    full = init((6, 5), engine="numpy")
+    for region in [slice(None, None, step), (slice(None), slice(1, None, step)), (slice(2, 5, step), 3),
+                   (..., slice(None, None, step))]:
+        got = init((6, 5), region=region, engine=engine)
+        want = full[region]
+        assert got.shape == want.shape and got.tobytes() == want.tobytes(), (region, got, want)
+    for dtype in ("float16", "float64"):
+        got = init((7,), dtype, region=slice(None, None, step), engine=engine)
+        assert got.tobytes() == init((7,), dtype, engine="numpy")[::step].tobytes()
+
+
+# -- item 4: the memory guard counts the region's plan -----------------------------------------------------------------
+
+
+def test_item4_guard_counts_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A float16 column of a tall matrix: the output fits, its plan (one int64 start per row) does not."""
+    from varscale import _generate
+
+    monkeypatch.setattr(_generate, "_available_memory", lambda: 64 * 2**20)
+    init = vs.HeNormal(seed=0)
+    rows = 2**22  # output 8 MiB; plan 4 Mi starts = 32 MiB, 64 MiB with its temporaries
+    with pytest.raises(vs.InvalidArgumentError, match=r"region's plan") as info:
+        init((rows, 2), "float16", region=(slice(None), slice(0, 1)))
+    assert "(4194304, 1)" in str(info.value) and "8388608 bytes" in str(info.value)
+    # the same output as one run is fine: its plan is one start
+    assert init((rows, 1), "float16").shape == (rows, 1)
+    # and a column that fits with its plan is drawn
+    assert init((2**16, 2), "float16", region=(slice(None), slice(0, 1))).shape == (2**16, 1)
