@@ -424,7 +424,8 @@ def main() -> int:
         if path.exists():
             text = path.read_text()
             for begin, end in (("<!-- cold-start: written by bench/bench_coldstart.py -->", "<!-- /cold-start -->"),
-                               ("<!-- checkpoint: from bench/bench_checkpoint.py -->", "<!-- /checkpoint -->")):
+                               ("<!-- checkpoint: from bench/bench_checkpoint.py -->", "<!-- /checkpoint -->"),
+                               ("<!-- whole-model: from bench/bench_init_module.py -->", "<!-- /whole-model -->")):
                 if begin in text and end in text:
                     kept += "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
         tmp.write_text("\n".join(head + lines) + "\n" + kept)

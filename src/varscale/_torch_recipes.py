@@ -23,7 +23,17 @@ framework would draw for the equivalent layer:
   ``orthogonal`` block per gate for the recurrent kernels, PReLU 0.01.
 
 A torch ``Embedding``'s ``padding_idx`` row is zero under every recipe (torch's
-contract for that row). A parameter with no equivalent raises, naming it.
+contract for that row). A parameter with no equivalent (``Bilinear``, LSTM's
+``weight_hr`` of ``proj_size``, attention's ``bias_k``/``bias_v`` under
+``"keras"``/``"flax"``) raises, naming it. A grouped ``ConvTranspose`` has no
+Keras/Flax counterpart: ``"keras"`` takes the fans of its per-group kernel, as
+Keras reads a grouped ``Conv`` kernel. ``MultiheadAttention.out_proj``'s bias
+is zero also when the ``out_proj`` is initialized alone (``prefix=``); a layer
+inside an ``nn.Transformer`` initialized without the Transformer gets its own
+defaults, not the Transformer's ``xavier_uniform_``.
+
+Every statement here is checked against real torch (and, where cheap, real
+Keras and Flax) in ``tests/scaleout/test_torch_recipes.py``.
 """
 
 from __future__ import annotations
