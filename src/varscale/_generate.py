@@ -22,6 +22,7 @@ the child as is (it runs on plain threads, no OpenMP).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -169,7 +170,13 @@ class _Kernel:
 
 
 def _compile_child() -> None:
-    """The background compile's child process: compile the kernel into Numba's on-disk cache."""
+    """The background compile's child process: compile the kernel into Numba's on-disk cache.
+
+    At a lower priority: on a busy machine the foreground work (the NumPy
+    engine drawing meanwhile) goes first.
+    """
+    with contextlib.suppress(OSError):
+        os.nice(10)
     from . import _engine_numba as eng
 
     eng.compile_kernel()
