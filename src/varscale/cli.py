@@ -518,7 +518,7 @@ def _check_space(target: Any, shapes: Sequence[tuple[int, ...]], dtype: str) -> 
 
     nbytes = sum(math.prod(s) for s in shapes) * resolve_dtype(dtype)[1].itemsize
     shown = ", ".join(map(str, shapes[:4])) + (f" and {len(shapes) - 4} more" if len(shapes) > 4 else "")
-    return check_space(Path(target), nbytes, f"{len(shapes)} tensor(s) ({shown}) of dtype={dtype!r}")
+    return check_space(Path(target), nbytes, f"{len(shapes)} tensor(s) of shape(s) {shown} and dtype={dtype!r}")
 
 
 def _png_size(path: Any) -> tuple[int, int]:
