@@ -186,6 +186,19 @@ def test_a_compile_child_that_left_no_cache(monkeypatch: pytest.MonkeyPatch) -> 
     assert kernel.poll(wait=True) is True and fake.compiles == 1
 
 
+def test_library_use_logs_the_compile(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    fake = _FakeKernelModule(cached=False)
+    monkeypatch.setitem(sys.modules, "varscale._engine_numba", fake)
+    import varscale
+
+    monkeypatch.setattr(varscale, "_engine_numba", fake, raising=False)
+    monkeypatch.setattr(_generate, "_KERNEL", _generate._Kernel())
+    with caplog.at_level("INFO", logger="varscale"):
+        assert _generate._KERNEL.poll(wait=True) is True
+    assert [r.getMessage() for r in caplog.records] == [_generate.COMPILE_MESSAGE.format(how="")]
+    assert fake.compiles == 1
+
+
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["warmup"])
     out, err = capsys.readouterr()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import math
 import os
 import subprocess
@@ -105,9 +106,11 @@ class _Kernel:
 
     def _announce(self, background: bool) -> None:
         self.compiled_here = True
+        how = " in the background, the NumPy engine draws meanwhile" if background else ""
         if self.listener is not None:
-            how = " in the background, the NumPy engine draws meanwhile" if background else ""
             self.listener(COMPILE_MESSAGE.format(how=how))
+        else:  # library use: the "varscale" logger (silent unless the program configures logging)
+            logging.getLogger("varscale").info(COMPILE_MESSAGE.format(how=how))
 
     def _spawn(self) -> Any:
         # this varscale's folder goes last on the child's path: found when nothing else provides varscale,
@@ -192,7 +195,10 @@ def kernel_state() -> str:
 
 
 def set_compile_listener(listener: Callable[[str], None] | None) -> None:
-    """Call ``listener(message)`` just before the kernel is compiled (not when it loads from the cache)."""
+    """Call ``listener(message)`` just before the kernel is compiled (not when it loads from the cache).
+
+    Without a listener the message goes to the ``varscale`` logger at INFO level.
+    """
     _KERNEL.listener = listener
 
 
