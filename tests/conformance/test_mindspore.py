@@ -191,6 +191,13 @@ def test_fans(ms: Any, shape: tuple[int, ...]) -> None:
     assert mine == ref
 
 
+def _np(x: Any) -> Any:
+    """The values of the facade's result: with MindSpore imported it is a lazily initialized Tensor."""
+    if hasattr(x, "init_data"):
+        return x.init_data().asnumpy()
+    return x
+
+
 NAMES = [
     "xavier_uniform", "XavierUniform", "XAVIER_NORMAL", "xaviernormal", "he_uniform", "HeUniform", "he_normal",
     "HENORMAL", "VarianceScaling", "truncatednormal", "Normal", "uniform", "zeros", "Zero", "ones", "one",
@@ -203,7 +210,7 @@ def test_initializer_names(ms: Any, name: str) -> None:
     """Names resolve through MindSpore's alias table, lowercased; unknown names fail alike."""
     shape = (4, 4, 3) if name.lower() == "dirac" else (4, 6)
     ref, ref_err = _outcome(lambda: ms.initializer(name, shape).init_data().asnumpy())
-    mine, err = _outcome(lambda: ours.initializer(name, shape, seed=1))
+    mine, err = _outcome(lambda: _np(ours.initializer(name, shape, seed=1)))
     _same_failure(ref_err, err)
     if ref_err is None:
         assert mine.shape == ref.shape and mine.dtype == ref.dtype
@@ -220,7 +227,7 @@ SHAPE_ARGS: list[Any] = [(0, 4), (3, -1), [2, 3], 5, (2.0, 3), (True, 3), (np.in
 def test_initializer_shape_validation(ms: Any, shape: Any) -> None:
     """Every dimension must be a positive ``int`` (bool passes, np.int64 fails), MindSpore's message."""
     ref, ref_err = _outcome(lambda: ms.initializer("ones", shape).init_data().asnumpy())
-    mine, err = _outcome(lambda: ours.initializer("ones", shape))
+    mine, err = _outcome(lambda: _np(ours.initializer("ones", shape)))
     _same_failure(ref_err, err)
     if ref_err is None:
         np.testing.assert_array_equal(mine, ref)
@@ -230,8 +237,8 @@ def test_initializer_numbers_arrays_and_types(ms: Any) -> None:
     """Numbers become Constant; arrays are returned as they are after the shape check; other types fail."""
     import mindspore
 
-    np.testing.assert_array_equal(ours.initializer(2.5, (2, 3)), ms.initializer(2.5, (2, 3)).init_data().asnumpy())
-    np.testing.assert_array_equal(ours.initializer(7, [4]), ms.initializer(7, [4]).init_data().asnumpy())
+    np.testing.assert_array_equal(_np(ours.initializer(2.5, (2, 3))), ms.initializer(2.5, (2, 3)).init_data().asnumpy())
+    np.testing.assert_array_equal(_np(ours.initializer(7, [4])), ms.initializer(7, [4]).init_data().asnumpy())
     t = mindspore.Tensor(np.ones((2, 3), np.float32))
     a = np.ones((2, 3), np.float32)
     assert ms.initializer(t, (2, 3)) is t and ours.initializer(a, (2, 3)) is a
@@ -258,7 +265,7 @@ def test_dtypes(ms: Any, cls: str, dtype: str) -> None:
 
     shape = (50, 40)
     ref = ms.initializer(getattr(ms, cls)(), shape, getattr(mindspore, dtype)).init_data().asnumpy()
-    mine = ours.initializer(getattr(ours, cls)(), shape, getattr(mindspore, dtype), seed=2)
+    mine = _np(ours.initializer(getattr(ours, cls)(), shape, getattr(mindspore, dtype), seed=2))
     assert mine.dtype == ref.dtype == np.dtype(dtype)
     if dtype == "int32":
         np.testing.assert_array_equal(mine, ref)  # |x| < 1 everywhere: all zeros on both sides
@@ -266,7 +273,7 @@ def test_dtypes(ms: Any, cls: str, dtype: str) -> None:
     if dtype == "float64":  # float32 precision, as MindSpore
         np.testing.assert_array_equal(mine, mine.astype(np.float32).astype(np.float64))
         np.testing.assert_array_equal(ref, ref.astype(np.float32).astype(np.float64))
-    mine_same = ours.initializer(getattr(ours, cls)(), shape, dtype, seed=2)
+    mine_same = _np(ours.initializer(getattr(ours, cls)(), shape, dtype, seed=2))
     np.testing.assert_array_equal(mine, mine_same)
 
 
@@ -275,7 +282,7 @@ def test_bfloat16_is_float32_rounded() -> None:
     import ml_dtypes
 
     a = ours.initializer(ours.XavierNormal(), (30, 20), "bfloat16", seed=8)
-    b = ours.initializer(ours.XavierNormal(), (30, 20), "float32", seed=8)
+    b = _np(ours.initializer(ours.XavierNormal(), (30, 20), "float32", seed=8))
     assert a.dtype == np.dtype(ml_dtypes.bfloat16)
     np.testing.assert_array_equal(a.view(np.uint16), b.astype(ml_dtypes.bfloat16).view(np.uint16))
 
@@ -369,16 +376,16 @@ def test_seeds_follow_numpy_global_rng(ms: Any) -> None:
     init = ours.HeUniform()
     saved = np.random.get_state()
     np.random.seed(12)
-    a = ours.initializer(init, (16, 8))
-    b = ours.initializer(init, (16, 8))
+    a = _np(ours.initializer(init, (16, 8)))
+    b = _np(ours.initializer(init, (16, 8)))
     np.random.seed(12)
-    assert np.array_equal(a, ours.initializer(init, (16, 8)))
+    assert np.array_equal(a, _np(ours.initializer(init, (16, 8))))
     assert not np.array_equal(a, b)
     mindspore.set_seed(12)
-    assert np.array_equal(a, ours.initializer(init, (16, 8)))
+    assert np.array_equal(a, _np(ours.initializer(init, (16, 8))))
     state = np.random.get_state()
-    c = ours.initializer(init, (16, 8), seed=3)
-    assert np.array_equal(c, ours.initializer(init, (16, 8), seed=3))
+    c = _np(ours.initializer(init, (16, 8), seed=3))
+    assert np.array_equal(c, _np(ours.initializer(init, (16, 8), seed=3)))
     after = np.random.get_state()
     assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2] == after[2]
     arr = np.zeros((16, 8), np.float32)
@@ -430,3 +437,23 @@ def test_numbers_match_mindspore_random_shapes(
         "VarianceScaling": {"scale": scale, "mode": mode, "distribution": distribution},
     }.get(cls, he)
     test_class_numbers_and_errors(ms, cls, kwargs, shape)
+
+
+def test_mindspore_accepts_facade_initializers(ms: Any) -> None:
+    """Issue 15: MindSpore layers, Tensor(init=...), Parameter and set_data take the facade's objects."""
+    import mindspore
+    from mindspore import Parameter, nn
+
+    dense = nn.Dense(8, 4, weight_init=ours.XavierUniform(), bias_init=ours.Zero())
+    w = dense.weight.asnumpy()
+    assert w.shape == (4, 8) and np.abs(w).max() <= math.sqrt(6 / 12) and not (dense.bias.asnumpy()).any()
+    conv = nn.Conv2d(3, 8, 3, weight_init=ours.HeNormal(mode="fan_out"))
+    assert conv.weight.shape == (8, 3, 3, 3)
+    lazy = ours.initializer(ours.HeNormal(), (64, 32), mindspore.float32, seed=5)
+    assert isinstance(lazy, mindspore.Tensor)
+    np.testing.assert_array_equal(lazy.init_data().asnumpy(),
+                                  ours.initializer(ours.HeNormal(), (64, 32), seed=5, as_numpy=True))
+    p = Parameter(ours.initializer("xavier_uniform", (8, 4)), name="w")
+    p.set_data(ours.initializer(ours.XavierUniform(), (8, 4), seed=3))
+    np.testing.assert_array_equal(p.asnumpy(), ours.initializer(ours.XavierUniform(), (8, 4), seed=3, as_numpy=True))
+    assert isinstance(ours.XavierUniform(), ms.Initializer)

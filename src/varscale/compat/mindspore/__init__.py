@@ -10,7 +10,7 @@ Importing this package does not import mindspore.
 
 Example:
     >>> from varscale.compat.mindspore.common.initializer import initializer
-    >>> initializer("he_uniform", (4, 3), seed=0).shape
+    >>> initializer("he_uniform", (4, 3), seed=0, as_numpy=True).shape
     (4, 3)
 """
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> from varscale.compat.mindspore.common import initializer
-    >>> initializer.initializer(1.5, 2).tolist()
+    >>> initializer.initializer(1.5, 2, as_numpy=True).tolist()
     [1.5, 1.5]
 """
 

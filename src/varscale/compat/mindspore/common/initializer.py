@@ -57,25 +57,34 @@ that seed instead and consumes no NumPy RNG state. The values come from
 varscale's stream, not MindSpore's C++ generators; the distributions are
 MindSpore's.
 
-**Outputs.** MindSpore returns a lazy ``Tensor`` that draws when it is
-materialized; ``initializer`` here returns the materialized NumPy array, or a
-``mindspore.Tensor`` with ``as_tensor=True``. ``Initializer.__call__(arr)``
-fills a NumPy array in place and returns None, as MindSpore's does.
+**Outputs.** When MindSpore is imported, ``initializer`` returns what
+MindSpore returns: a lazily initialized ``Tensor`` whose ``init_data()``
+materializes varscale's values (``Parameter(initializer(...))`` and
+``param.set_data(initializer(...))`` work), and every class is created as a
+subclass of MindSpore's ``Initializer`` too, so ``nn.Dense(8, 4,
+weight_init=XavierUniform())`` and ``nn.Conv2d(..., weight_init=HeNormal())``
+accept it. Without MindSpore (or with ``as_numpy=True``) it returns the
+materialized NumPy array; ``as_tensor=True`` a materialized ``Tensor``.
+bfloat16 is always returned as NumPy (MindSpore cannot build it from NumPy 2
+here). ``Initializer.__call__(arr)`` fills a NumPy array in place and returns
+None, as MindSpore's does.
 
 Example:
     >>> import numpy as np
     >>> from varscale.compat.mindspore.common.initializer import initializer, VarianceScaling
-    >>> w = initializer(VarianceScaling(2.0, "fan_in"), (128, 64), seed=0)
+    >>> w = initializer(VarianceScaling(2.0, "fan_in"), (128, 64), seed=0, as_numpy=True)
     >>> bool(np.abs(w).max() <= (6 / 64) ** 0.5)   # uniform, as MindSpore draws it
     True
-    >>> initializer("HeNormal", [8, 4, 3, 3], seed=0).shape
+    >>> initializer("HeNormal", [8, 4, 3, 3], seed=0, as_numpy=True).shape
     (8, 4, 3, 3)
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
@@ -115,8 +124,41 @@ def _numpy_seed() -> int:
     return int(np.random.randint(low=1, high=(1 << 63), dtype=np.int64))  # noqa: NPY002 - MindSpore's global RNG
 
 
+_TWINS: dict[type, type] = {}
+
+
+def _ms_twin(cls: type) -> type | None:
+    """The class MindSpore treats as its own for facade class ``cls``: a subclass of ``cls`` and of
+    ``mindspore.common.initializer.Initializer``. Built only when MindSpore is already imported."""
+    if getattr(cls, "_varscale_ms_twin", False):
+        return cls
+    twin = _TWINS.get(cls)
+    if twin is not None:
+        return twin
+    if "mindspore" not in sys.modules:
+        return None
+    try:
+        from mindspore.common.initializer import Initializer as MsInitializer
+    except ImportError:  # pragma: no cover - a broken install
+        return None
+    twin = type(cls.__name__, (cls, MsInitializer), {
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+        "_varscale_ms_twin": True,
+        "_seed": None,  # MindSpore's Initializer.seed property reads it (slice seeds in parallel init_data)
+    })
+    _TWINS[cls] = twin
+    return twin
+
+
 class Initializer:
     """Base class, as ``mindspore.common.initializer.Initializer``.
+
+    When MindSpore is imported, instances are created as a subclass of MindSpore's own ``Initializer`` too,
+    so MindSpore layers (``nn.Dense(8, 4, weight_init=XavierUniform())``), ``Tensor(init=...)`` and
+    ``Parameter`` accept them; MindSpore calls ``init(arr)`` on a NumPy array, which fills it from
+    varscale's stream.
 
     ``init(arr)`` fills the NumPy array ``arr`` in place (and returns None).
 
@@ -132,14 +174,21 @@ class Initializer:
         True
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        twin = _ms_twin(cls)
+        return object.__new__(twin if twin is not None else cls)
+
     def __init__(self, **kwargs: Any) -> None:
         self._kwargs = kwargs
         self._stream: Stream | None = None
+        self._fixed_seed: Any = None
 
     def _initialize(self, arr: np.ndarray) -> None:
         raise NotImplementedError("Must be overridden!")
 
     def __call__(self, arr: np.ndarray, *, seed: Any = None) -> None:
+        if seed is None:
+            seed = getattr(self, "_fixed_seed", None)  # set by initializer(..., seed=) for a lazy Tensor
         self._stream = resolve_seed(seed)
         try:
             self._initialize(arr)
@@ -255,7 +304,7 @@ class Zero(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> initializer("zeros", 3).tolist()
+        >>> initializer("zeros", 3, as_numpy=True).tolist()
         [0.0, 0.0, 0.0]
     """
 
@@ -269,7 +318,7 @@ class One(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> initializer("ONES", [2]).tolist()
+        >>> initializer("ONES", [2], as_numpy=True).tolist()
         [1.0, 1.0]
     """
 
@@ -285,7 +334,7 @@ class Constant(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> initializer(0.5, (2,)).tolist()
+        >>> initializer(0.5, (2,), as_numpy=True).tolist()
         [0.5, 0.5]
     """
 
@@ -306,7 +355,7 @@ class XavierNormal(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer, XavierNormal
-        >>> initializer(XavierNormal(), [3, 4], seed=0).dtype.name
+        >>> initializer(XavierNormal(), [3, 4], seed=0, as_numpy=True).dtype.name
         'float32'
     """
 
@@ -330,7 +379,7 @@ class XavierUniform(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, XavierUniform
-        >>> w = initializer(XavierUniform(gain=2), [30, 70], seed=0)
+        >>> w = initializer(XavierUniform(gain=2), [30, 70], seed=0, as_numpy=True)
         >>> bool(np.abs(w).max() <= 2 * (6 / 100) ** 0.5)
         True
     """
@@ -371,7 +420,7 @@ class HeUniform(_He):
         >>> import math
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, HeUniform
-        >>> w = initializer(HeUniform(math.sqrt(5)), [64, 100], seed=0)
+        >>> w = initializer(HeUniform(math.sqrt(5)), [64, 100], seed=0, as_numpy=True)
         >>> bool(np.abs(w).max() <= 0.1)
         True
     """
@@ -392,7 +441,7 @@ class HeNormal(_He):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer, HeNormal
-        >>> initializer(HeNormal(mode="FAN_OUT"), [8, 4], seed=0).shape
+        >>> initializer(HeNormal(mode="FAN_OUT"), [8, 4], seed=0, as_numpy=True).shape
         (8, 4)
     """
 
@@ -406,7 +455,7 @@ class Identity(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> initializer("identity", (2, 3)).tolist()
+        >>> initializer("identity", (2, 3), as_numpy=True).tolist()
         [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
 
@@ -433,7 +482,7 @@ class Sparse(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, Sparse
-        >>> w = initializer(Sparse(0.5), (4, 3), seed=0)
+        >>> w = initializer(Sparse(0.5), (4, 3), seed=0, as_numpy=True)
         >>> (w == 0).sum(axis=0).tolist()
         [2, 2, 2]
     """
@@ -469,7 +518,7 @@ class Dirac(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer, Dirac
-        >>> initializer(Dirac(), (2, 2, 3))[:, :, 1].tolist()
+        >>> initializer(Dirac(), (2, 2, 3), as_numpy=True)[:, :, 1].tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
 
@@ -512,7 +561,7 @@ class Orthogonal(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> q = initializer("orthogonal", (4, 4), dtype="float64", seed=0)
+        >>> q = initializer("orthogonal", (4, 4), dtype="float64", seed=0, as_numpy=True)
         >>> bool(np.allclose(q @ q.T, np.eye(4), atol=1e-6))
         True
     """
@@ -564,8 +613,8 @@ class VarianceScaling(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, VarianceScaling
-        >>> bug = initializer(VarianceScaling(), (1000, 1000), seed=0)
-        >>> doc = initializer(VarianceScaling(truncated_normal_as_documented=True), (1000, 1000), seed=0)
+        >>> bug = initializer(VarianceScaling(), (1000, 1000), seed=0, as_numpy=True)
+        >>> doc = initializer(VarianceScaling(truncated_normal_as_documented=True), (1000, 1000), seed=0, as_numpy=True)
         >>> round(float(np.abs(bug).max()) * 1000**0.5, 3), round(float(np.abs(doc).max()) * 1000**0.5, 3)
         (1.732, 2.274)
     """
@@ -629,7 +678,7 @@ class Uniform(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, Uniform
-        >>> bool(np.abs(initializer(Uniform(0.1), (50,), seed=0)).max() <= 0.1)
+        >>> bool(np.abs(initializer(Uniform(0.1), (50,), seed=0, as_numpy=True)).max() <= 0.1)
         True
     """
 
@@ -651,7 +700,7 @@ class Normal(Initializer):
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer, Normal
-        >>> initializer(Normal(0.02), (3, 3), seed=0).shape
+        >>> initializer(Normal(0.02), (3, 3), seed=0, as_numpy=True).shape
         (3, 3)
     """
 
@@ -677,7 +726,7 @@ class TruncatedNormal(Initializer):
     Example:
         >>> import numpy as np
         >>> from varscale.compat.mindspore.common.initializer import initializer, TruncatedNormal
-        >>> w = initializer(TruncatedNormal(sigma=1.0), (100_000,), seed=0)
+        >>> w = initializer(TruncatedNormal(sigma=1.0), (100_000,), seed=0, as_numpy=True)
         >>> round(float(w.std()), 2), bool(np.abs(w).max() <= 2.0)
         (0.88, True)
     """
@@ -723,7 +772,8 @@ def _is_ms_tensor(obj: Any) -> bool:
 
 
 def initializer(
-    init: Any, shape: Any = None, dtype: Any = None, *, seed: Any = None, as_tensor: bool = False
+    init: Any, shape: Any = None, dtype: Any = None, *, seed: Any = None, as_tensor: bool = False,
+    as_numpy: bool = False,
 ) -> Any:
     """Create an initialized array, as ``mindspore.common.initializer.initializer``.
 
@@ -736,10 +786,17 @@ def initializer(
         seed: varscale extension (keyword only): a seed instead of NumPy's
             global RNG.
         as_tensor: varscale extension (keyword only): return a
-            ``mindspore.Tensor`` instead of a NumPy array.
+            materialized ``mindspore.Tensor``.
+        as_numpy: varscale extension (keyword only): return a NumPy array
+            even when MindSpore is imported.
 
     Returns:
-        The materialized array (MindSpore returns a lazy ``Tensor``).
+        When MindSpore is imported: what MindSpore returns, a ``Tensor``
+        initialized lazily (``.init_data()`` materializes varscale's values,
+        ``Parameter(...)`` and ``param.set_data(...)`` accept it); ``seed=``
+        is kept for that materialization. Without MindSpore (or with
+        ``as_numpy=True``, or for bfloat16, which MindSpore cannot build from
+        NumPy 2 here): the materialized NumPy array.
 
     Raises:
         TypeError: ``init`` of another type (MindSpore's message).
@@ -747,10 +804,11 @@ def initializer(
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer
-        >>> initializer("xavier_uniform", [2, 3], "float16", seed=0).dtype.name
+        >>> initializer("xavier_uniform", [2, 3], "float16", seed=0, as_numpy=True).dtype.name
         'float16'
     """
     is_array = isinstance(init, np.ndarray) or _is_ms_tensor(init)
+    lazy = "mindspore" in sys.modules and not as_numpy and not as_tensor
     if not (is_array or isinstance(init, (numbers.Number, str, Initializer))):
         raise TypeError(
             "For 'initializer', the type of the 'init' argument should be 'Tensor', 'number', 'string' "
@@ -786,6 +844,21 @@ def initializer(
     shape = shape if shape is not None else init.shape
     dims = tuple(int(d) for d in shape)
     np_dtype = _np_dtype(dtype)
+    if lazy and np_dtype != BFLOAT16:
+        # what MindSpore returns: a Tensor initialized lazily (init_data() draws from varscale's stream)
+        import mindspore
+        from mindspore.common.initializer import initializer as ms_initializer
+
+        twin = _ms_twin(type(init))
+        if twin is not None and type(init) is not twin:
+            init = copy.copy(init)
+            init.__class__ = twin
+        if seed is not None:
+            resolve_seed(seed)  # validated now, used when the Tensor is materialized
+            init = copy.copy(init)
+            init._fixed_seed = seed
+        ms_dtype = dtype if type(dtype).__module__.startswith("mindspore") else getattr(mindspore, np_dtype.name)
+        return ms_initializer(init, dims, ms_dtype)
     check_fits_memory(dims, np.dtype(np_dtype))  # before allocating: a clear error, not NumPy's MemoryError
     arr = np.zeros(dims, dtype=np_dtype)
     init(arr, seed=seed)
