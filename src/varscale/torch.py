@@ -525,14 +525,15 @@ def init_module(
         ...     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Flatten(),
         ...                               torch.nn.LazyLinear(2) if False else torch.nn.Linear(8, 2))
         >>> net = net.to_empty(device="cpu")
-        >>> report = init_module(net, [("*.weight", "he_normal")], seed=0, default="torch")
+        >>> rules = [(((torch.nn.Conv2d, torch.nn.Linear), "weight"), "he_normal")]  # "*.weight" would reach the 1-D norm
+        >>> report = init_module(net, rules, seed=0, default="torch")
         >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
         name      shape         initializer     layout  fan_in  fan_out  std       rule
-        0.weight  (8, 3, 3, 3)  he_normal       torch   27      72       0.272166  *.weight
+        0.weight  (8, 3, 3, 3)  he_normal       torch   27      72       0.272166  Conv2d|Linear.weight
         0.bias    (8,)          uniform_(±1/√27)  torch   27      -        0.111111  default=torch
         1.weight  (8,)          ones_           -       -       -        0         default=torch
         1.bias    (8,)          zeros_          -       -       -        0         default=torch
-        3.weight  (2, 8)        he_normal       torch   8       2        0.5       *.weight
+        3.weight  (2, 8)        he_normal       torch   8       2        0.5       Conv2d|Linear.weight
         3.bias    (2,)          uniform_(±1/√8)  torch   8       -        0.204124  default=torch
         buffers reset: 3 (1.running_mean, 1.running_var, 1.num_batches_tracked)
     """

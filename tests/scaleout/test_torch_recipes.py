@@ -889,19 +889,6 @@ def test_the_finiteness_check_allocates_no_copy_of_the_model() -> None:
     assert biggest < 1 << 20, biggest
 
 
-def test_the_background_kernel_preparation_closes_its_pipe() -> None:
-    # found here: the auto engine's background preparation (any draw past 4M elements before the kernel is
-    # loaded, as a 100M-parameter init_module) left its child's stdout pipe open; the ResourceWarning at
-    # collection failed whichever test ran then (filterwarnings = error)
-    import gc
-
-    from varscale._generate import _Kernel
-
-    kernel = _Kernel()
-    kernel._prepare_in_child()
-    gc.collect()
-    assert kernel.state in ("ready", "failed")
-
 
 # -- docs/initialize-a-model.md: every Python block runs as shown ---------------------------------------------
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "initialize-a-model.md"
