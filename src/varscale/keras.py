@@ -99,6 +99,8 @@ def from_keras(init: Any, *, where: str = "`init`", layout: str | Layout = "tf")
     stddev)`` → :class:`varscale.TruncatedNormal` cut at ``mean ± 2·stddev``,
     ``Zeros``/``Ones``/``Constant`` → the constants, ``Orthogonal(gain)`` →
     :class:`varscale.Orthogonal` in the TF layout. The Keras seed is dropped.
+    The classes of varscale's Keras facade (``varscale.compat.keras.initializers``,
+    subclasses of Keras' own) map as the Keras classes they mirror.
 
     Raises:
         InvalidArgumentError: any other initializer (``Identity``, ``STFT``, a
@@ -117,7 +119,8 @@ def from_keras(init: Any, *, where: str = "`init`", layout: str | Layout = "tf")
     cls = type(init)
     label = _snake(cls.__name__)
     out: Any
-    if isinstance(init, ki.VarianceScaling) and cls.__call__ is ki.VarianceScaling.__call__:
+    facade = cls.__module__.startswith("varscale.compat.keras")  # varscale's Keras facade: Keras' own classes
+    if isinstance(init, ki.VarianceScaling) and (cls.__call__ is ki.VarianceScaling.__call__ or facade):
         in_axes = getattr(init, "input_axes", None)
         out_axes = getattr(init, "output_axes", None)
         lay: str | Layout = layout

@@ -235,6 +235,23 @@ def test_more_layer_kinds() -> None:
         assert np.all(got[name] == 0), name
 
 
+def test_varscale_keras_facade_initializers_in_layers() -> None:
+    """Layers built with varscale.compat.keras initializers (subclasses of Keras' own) map as Keras' classes."""
+    from varscale.compat.keras import initializers as vki
+
+    inp = keras.Input((16,))
+    x = keras.layers.Dense(8, kernel_initializer=vki.HeNormal(), name="d")(inp)
+    x = keras.layers.EinsumDense("ab,bcd->acd", (4, 2), kernel_initializer=vki.GlorotUniform(), name="e")(x)
+    model = keras.Model(inp, x)
+    rows = {r.name: r for r in init_model(model, seed=1)}
+    got = _weights(model)
+    np.testing.assert_array_equal(got["d/kernel"], vs.HeNormal(seed=_stream(1, "d/kernel"))((16, 8)))
+    assert rows["d/kernel"].initializer == "he_normal"
+    assert (rows["e/kernel"].fan_in, rows["e/kernel"].fan_out) == (8, 8)  # EinsumDense axes: b in, c·d out
+    with pytest.raises(vs.InvalidArgumentError, match="has its own seed"):
+        init_model(model, [("*kernel", vki.HeNormal(seed=4))], seed=0, default="skip")
+
+
 def test_unknown_keras_initializer_is_an_error_naming_the_weight() -> None:
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(4, kernel_initializer=keras.initializers.Identity(), name="d")(inp))
