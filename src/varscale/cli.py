@@ -824,8 +824,10 @@ def _dask_client(args: argparse.Namespace) -> Iterator[Any]:
     n = args.workers if args.workers is not None else max(1, os.cpu_count() or 1)
     if n < 1:
         raise _UsageError(f"--workers must be a positive integer; received {n}")
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    import logging
+
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
 

@@ -1153,7 +1153,6 @@ def write_safetensors_sharded(
             if tmp is not None:
                 _remove(tmp)
             raise _files.write_error(target, err) from err
-    finished = 0
     try:
         with _locked(tmp / _PLAN):
             for leftover in tmp.iterdir():  # a killed writer's half-written shard
@@ -1165,19 +1164,17 @@ def write_safetensors_sharded(
             for s in shards:
                 if not fresh and (tmp / s.name).is_file() and _shard_ok(tmp / s.name, s, 4):
                     counter.done += s.elems
-                    finished += 1
                 else:
                     _remove(tmp / s.name)
                     todo.append(s)
             if counter.done and report is not None:
                 report(counter.done, total)
             if client is not None:
-                finished += _write_on_cluster(client, tmp, todo, step, counter)
+                _write_on_cluster(client, tmp, todo, step, counter)
             for s in todo if client is None else []:
                 with atomic_output(tmp / s.name) as fh:
                     fh.write(s.header)
                     _write_sources(fh, s.sources, step, counter)
-                finished += 1
             if index is not None:
                 with atomic_output(tmp / INDEX_NAME, force=True) as fh:
                     fh.write(index)
@@ -1187,7 +1184,7 @@ def write_safetensors_sharded(
     except KeyboardInterrupt as err:
         if tmp.is_dir() and (tmp / _PLAN).exists():
             err.varscale_partial = str(tmp)  # type: ignore[attr-defined]
-            err.varscale_finished = finished  # type: ignore[attr-defined]
+            err.varscale_finished = sum((tmp / s.name).is_file() for s in shards)  # type: ignore[attr-defined]
             err.varscale_files = len(shards)  # type: ignore[attr-defined]
         raise
     except BaseException as err:

@@ -505,3 +505,31 @@ def test_cli_resume_of_a_finished_folder_succeeds(tmp_path: Path, capsys: pytest
     assert {p.name: p.read_bytes() for p in (tmp_path / "ckpt").iterdir()} == before
     code, _, err = _run(_init_argv(shapes, tmp_path / "ckpt", "--max-shard-size", "30KB", "--resume"), capsys)
     assert code == 1 and "nothing to resume" in err
+
+
+def test_dask_run_interrupted_then_resumed_without_dask(tmp_path: Path) -> None:
+    """SIGTERM to `init --dask` (a local cluster): one line, the finished files kept; a resume gives the same bytes."""
+    pytest.importorskip("distributed")
+    shapes = _big_shapes(tmp_path)
+    out = tmp_path / "ckpt"
+    argv = _init_argv(shapes, out, "--max-shard-size", "17MB", rules=["*.weight=he_normal"])
+    proc = _spawn([*argv, "--dask", "--workers", "2"])
+    folder = _wait_for_finished_shards(tmp_path, out, proc, 1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    text = err.decode()
+    assert proc.returncode == 143, text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and "--resume" in lines[0] and "0 of" not in lines[0], text
+    done = subprocess.run([sys.executable, "-m", "varscale", *argv, "--resume"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not folder.exists() and verify(out).ok
+    fresh = tmp_path / "fresh"
+    write_safetensors_sharded(fresh, {f"layer{i}.weight": (
+        vs.HeNormal(layout="torch", seed=vs.derive_stream(7, f"layer{i}.weight")), (1024, 2048), None)
+        for i in range(16)},
+        max_shard_size="17MB")
+    for name in os.listdir(out):  # the data (not the headers: the record differs) equals an API write's
+        if name.endswith(".safetensors"):
+            assert _tensors(out / name) == _tensors(fresh / name), name
