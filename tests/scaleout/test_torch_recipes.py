@@ -906,3 +906,32 @@ def test_the_guide_s_examples_run(index: int) -> None:
         if re.search(rf"^(import|from) {re.escape(module)}\b", code, re.M):
             need(module)
     exec(compile(code, f"{GUIDE.name}, Python block {index}", "exec"), {"__name__": "guide"})
+
+
+@pytest.mark.parametrize("default", ["torch", "keras", "flax"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_recipes_in_every_dtype(default: str, dtype: Any) -> None:
+    # each parameter drawn in its own dtype: the stream's bits for that dtype, the recipe's fix-ups after
+    m = nn.ModuleDict({"emb": nn.Embedding(300, 16, padding_idx=5), "lstm": nn.LSTM(16, 32),
+                       "bn": nn.BatchNorm1d(32), "fc": nn.Linear(32, 64)}).to(dtype)
+    report = init_module(m, seed=SEED, default=default)
+    assert all(r.dtype == str(dtype).replace("torch.", "") for r in report)
+    assert (m["emb"].weight[5] == 0).all() and (m["bn"].weight == 1).all() and (m["bn"].bias == 0).all()
+    if default == "keras":
+        assert (m["lstm"].bias_ih_l0[32:64] == 1).all() and (m["lstm"].bias_ih_l0[:32] == 0).all()
+    if default != "torch":
+        w = values(m["lstm"].weight_hh_l0)
+        gram = w.T @ w / (4 if default == "flax" else 1)
+        assert np.allclose(gram, np.eye(32), atol=2e-2 if dtype != torch.float64 else 1e-12)
+    # the Linear weight is the core initializer's draw in this dtype, bit for bit
+    row = next(r for r in report if r.name == "fc.weight")
+    law = {"torch": vs.VarianceScaling(1 / 3, "fan_in", "uniform", layout="torch"), "keras": vs.GlorotUniform(
+        layout="torch"), "flax": vs.LecunNormal(layout="torch")}[default]
+    cfg = {**law.get_config(), "seed": vs.derive_stream(SEED, "fc.weight")}
+    name = str(dtype).replace("torch.", "")
+    want = type(law).from_config(cfg)((64, 32), dtype=name)
+    got = m["fc"].weight.detach()
+    if dtype == torch.bfloat16:
+        assert np.array_equal(got.view(torch.int16).numpy(), want.view(np.int16)), row
+    else:
+        assert np.array_equal(got.numpy(), want), row
