@@ -1178,14 +1178,16 @@ def write_safetensors_sharded(
             if index is not None:
                 with atomic_output(tmp / INDEX_NAME, force=True) as fh:
                     fh.write(index)
-            os.unlink(tmp / _PLAN)
             _fsync_tree(tmp)
+            os.unlink(tmp / _PLAN)  # from here on the folder is no longer resumable: it is being published
             _install_dir(tmp, target, force, _checkpoint_refusal)
     except KeyboardInterrupt as err:
         if tmp.is_dir() and (tmp / _PLAN).exists():
             err.varscale_partial = str(tmp)  # type: ignore[attr-defined]
             err.varscale_finished = sum((tmp / s.name).is_file() for s in shards)  # type: ignore[attr-defined]
             err.varscale_files = len(shards)  # type: ignore[attr-defined]
+        else:
+            _remove(tmp)
         raise
     except BaseException as err:
         if not isinstance(err, _BusyError):
