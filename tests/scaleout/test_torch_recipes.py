@@ -510,6 +510,7 @@ def _np(x: Any) -> np.ndarray[Any, Any]:
     return np.asarray(x, dtype=np.float64)
 
 
+@pytest.mark.slow  # 15-32 s on the shared 2-core machine (the framework's import and first jit included)
 def test_keras_recipe_matches_real_keras() -> None:
     keras = need("keras")
     keras.utils.set_random_seed(3)
@@ -550,6 +551,7 @@ def test_keras_recipe_matches_real_keras() -> None:
     np.testing.assert_array_equal(values(t["lstm"].bias_ih_l0) + values(t["lstm"].bias_hh_l0), bias)
 
 
+@pytest.mark.slow  # 15-32 s on the shared 2-core machine (the framework's import and first jit included)
 def test_flax_recipe_matches_real_flax() -> None:
     jax = need("jax")
     linen = need("flax.linen")
