@@ -1,4 +1,4 @@
-"""Keras 3 variance-scaling initializers (``keras.initializers``), as Keras 3.15 runs them.
+"""Keras 3 initializers (``keras.initializers``), as Keras 3.15 runs them.
 
 Mirrors ``keras/src/initializers/random_initializers.py`` and
 ``keras/src/initializers/__init__.py`` of Keras 3.15:
@@ -9,6 +9,11 @@ Mirrors ``keras/src/initializers/random_initializers.py`` and
   ``LecunNormal`` (1.0, fan_in), ``HeUniform``/``HeNormal`` (2.0, fan_in),
   each ``(seed=None, input_axes=None, output_axes=None)``; ``__call__(shape,
   dtype=None)``.
+* ``RandomNormal(mean=0.0, stddev=0.05, seed=None)``, ``TruncatedNormal(mean=0.0,
+  stddev=0.05, seed=None)`` (cut at ``mean ± 2·stddev``), ``RandomUniform(minval=-0.05,
+  maxval=0.05, seed=None)``, ``Orthogonal(gain=1.0, seed=None)``: drawn from varscale's stream
+  with the seed semantics below; ``Zeros()``, ``Ones()``, ``Constant(value=0.0)``,
+  ``Identity(gain=1.0)``: exact, in any Keras dtype.
 * :func:`compute_fans`: rank 0 → (1, 1); rank 1 ``(k,)`` → (k, k); rank 2 →
   (s0, s1); rank ≥ 3 is ``(*kernel, in, out)``. ``input_axes``/
   ``output_axes`` (new in 3.15) are used **only if both are given** (one
@@ -42,8 +47,9 @@ backend returns integers for a uniform draw and raises TypeError or
 InvalidArgumentError for normals); here any dtype Keras knows that is not
 float16, bfloat16, float32 or float64 raises ``TypeError``, and a name Keras
 does not know raises Keras' ``ValueError("Invalid dtype: ...")``.
-:func:`deserialize` and :func:`get` know the variance-scaling family only;
-other Keras initializer names (``"zeros"``, ``"RandomNormal"``…) raise
+:func:`deserialize` and :func:`get` know every class above, their snake-case
+names and Keras' aliases (``"normal"``, ``"uniform"``, ``"zero"``, ``"one"``…);
+``STFT`` (a signal-processing kernel, not an initialization law) raises
 ``ValueError``.
 
 Example:
@@ -64,7 +70,7 @@ import numbers
 import random as python_random
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ..._errors import missing_extra
@@ -73,15 +79,23 @@ from ..._plan import Sampler, normal_sampler, uniform_sampler
 from ...stream import Stream
 
 __all__ = [
+    "Constant",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
     "HeUniform",
+    "Identity",
     "Initializer",
     "LecunNormal",
     "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
     "SeedGenerator",
+    "TruncatedNormal",
     "VarianceScaling",
+    "Zeros",
     "compute_fans",
     "deserialize",
     "get",
@@ -306,7 +320,8 @@ def register_with_keras() -> dict[str, type]:
     """
     out = {}
     for name in ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
-                 "HeNormal"):
+                 "HeNormal", "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "Zeros", "Ones",
+                 "Constant", "Identity"):
         twin = _keras_twin(globals()[name])
         if twin is not None:
             out[name] = twin
@@ -599,6 +614,348 @@ class HeNormal(_Preset):
     _scale = 2.0
 
 
+# -- the rest of keras.initializers: random (RandomNormal, TruncatedNormal, RandomUniform, Orthogonal) and
+# -- constant (Zeros, Ones, Constant, Identity) initializers ---------------------------------------------
+
+
+def _numpy_dtype(name: str) -> Any:
+    """The NumPy dtype of a Keras dtype name (ml_dtypes for bfloat16 and float8)."""
+    import numpy as np
+
+    if name == "string":
+        raise TypeError("`dtype` 'string' cannot hold an initializer's values; received dtype='string'.")
+    if name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
+        import ml_dtypes
+
+        return np.dtype(getattr(ml_dtypes, name))
+    return np.dtype(name)
+
+
+def _to_backend(out: Any, name: str, as_tensor: bool) -> Any:
+    if not as_tensor:
+        return out
+    try:
+        import keras
+    except ImportError as err:
+        raise missing_extra("keras", "keras", "as_tensor=True") from err
+    return keras.ops.convert_to_tensor(out, dtype=name)
+
+
+def _scalar(value: Any, argument: str, cls: str) -> float:
+    """A Python scalar, NumPy scalar or 0-d tensor as a float (Keras takes "a python scalar or a scalar keras
+    tensor")."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{argument}` of {cls} must be a scalar; received {argument}={value!r} of type {type(value).__name__}."
+        ) from None
+    if not math.isfinite(out):
+        raise ValueError(f"`{argument}` of {cls} must be finite; received {argument}={value!r}.")
+    return out
+
+
+class _RandomDraw(RandomInitializer):
+    """A random Keras initializer whose values are one varscale sampler's draw."""
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        raise NotImplementedError
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx); ``as_tensor=True`` gives a
+        tensor of Keras' backend."""
+        name = standardize_dtype(dtype)
+        if name not in _FLOATING:
+            raise TypeError(
+                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
+                f"received dtype={name!r}."
+            )
+        dims = tuple(operator_index(d) for d in shape)
+        out = draw(dims, name, self.sampler(dims), self._stream())
+        return _to_backend(out, name, as_tensor)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class RandomNormal(_RandomDraw):
+    """Keras' ``RandomNormal(mean=0.0, stddev=0.05, seed=None)``: ``N(mean, stddev²)``, untruncated.
+
+    Seeds as :class:`VarianceScaling` (an int or None: the same values on every call; a
+    :class:`SeedGenerator`: new values on each call). A negative ``stddev`` draws the same law as
+    ``abs(stddev)`` (as Keras' ``mean + stddev·z``).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import RandomNormal
+        >>> w = RandomNormal(stddev=0.02, seed=0)((256, 256))
+        >>> round(float(w.std()), 3), RandomNormal(seed=1).get_config()
+        (0.02, {'seed': 1, 'mean': 0.0, 'stddev': 0.05})
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        """``N(mean, stddev²)``."""
+        name = type(self).__name__
+        return normal_sampler(_scalar(self.mean, "mean", name), abs(_scalar(self.stddev, "stddev", name)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class TruncatedNormal(_RandomDraw):
+    """Keras' ``TruncatedNormal(mean=0.0, stddev=0.05, seed=None)``: ``N(mean, stddev²)`` cut at ``mean ± 2·stddev``.
+
+    As Keras (values beyond two standard deviations are re-drawn), ``stddev`` is the parameter of the normal
+    before the cut: the realized std is ``0.87962566·stddev``. Drawn by exact inverse-CDF truncation.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import TruncatedNormal
+        >>> w = TruncatedNormal(mean=1.0, stddev=0.1, seed=0)((1000,))
+        >>> bool(abs(w - 1.0).max() <= 0.2)
+        True
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        """``N(mean, stddev²)`` truncated to ``[mean - 2·stddev, mean + 2·stddev]``."""
+        name = type(self).__name__
+        mean = _scalar(self.mean, "mean", name)
+        s = abs(_scalar(self.stddev, "stddev", name))
+        if s == 0.0:
+            return normal_sampler(mean, 0.0)
+        return normal_sampler(mean, s, mean - 2.0 * s, mean + 2.0 * s)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class RandomUniform(_RandomDraw):
+    """Keras' ``RandomUniform(minval=-0.05, maxval=0.05, seed=None)``: ``U(minval, maxval)``.
+
+    ``minval > maxval`` draws the same law as the swapped bounds (as Keras' ``minval + (maxval - minval)·u``).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import RandomUniform
+        >>> w = RandomUniform(0.0, 1.0, seed=0)((1000,))
+        >>> bool(w.min() >= 0.0 and w.max() <= 1.0)
+        True
+    """
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None) -> None:
+        self.minval = minval
+        self.maxval = maxval
+        super().__init__(seed=seed)
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        """``U(minval, maxval)``."""
+        name = type(self).__name__
+        lo = _scalar(self.minval, "minval", name)
+        hi = _scalar(self.maxval, "maxval", name)
+        return uniform_sampler(min(lo, hi), max(lo, hi))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
+
+
+class Orthogonal(RandomInitializer):
+    """Keras' ``Orthogonal(gain=1.0, seed=None)``: ``gain`` times a (semi-)orthogonal matrix.
+
+    As Keras: the shape is flattened to ``(prod(shape[:-1]), shape[-1])``, a standard normal matrix of shape
+    ``(max, min)`` is factorized by QR, ``Q`` takes the signs of ``diag(R)`` and is transposed when there are
+    fewer rows than columns. The Gaussian matrix is varscale's stream (bit-reproducible); the QR is NumPy's
+    in float64, rounded once to ``dtype`` (see :class:`varscale.Orthogonal` for what is reproducible).
+
+    Raises:
+        ValueError: a shape of rank < 2 (Keras' message).
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.keras.initializers import Orthogonal
+        >>> q = Orthogonal(gain=2.0, seed=0)((6, 4), dtype="float64")
+        >>> bool(np.allclose(q.T @ q, 4.0 * np.eye(4)))
+        True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: Any = None) -> None:
+        self.gain = gain
+        super().__init__(seed=seed)
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        """Return a NumPy array (``as_tensor=True``: a backend tensor) of ``shape`` and ``dtype``."""
+        from ..._basic import Orthogonal as _Orthogonal
+        from ..._basic import round_float64
+
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. Received: "
+                f"shape={shape} of rank {len(shape)}."
+            )
+        name = standardize_dtype(dtype)
+        if name not in _FLOATING:
+            raise TypeError(
+                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
+                f"received dtype={name!r}."
+            )
+        dims = tuple(operator_index(d) for d in shape)
+        gain = _scalar(self.gain, "gain", type(self).__name__)
+        full = _Orthogonal(gain=gain, layout="tf").matrix(dims, self._stream())
+        return _to_backend(round_float64(full, name), name, as_tensor)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "gain": self.gain}
+
+    def __repr__(self) -> str:
+        return f"Orthogonal(seed={self._init_seed!r}, gain={self.gain!r})"
+
+
+class Zeros(Initializer):
+    """Keras' ``Zeros()``: every element 0, in any Keras dtype (None: floatx).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import Zeros
+        >>> Zeros()((2, 2), dtype="int32").tolist()
+        [[0, 0], [0, 0]]
+    """
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        import numpy as np
+
+        name = standardize_dtype(dtype)
+        dims = tuple(operator_index(d) for d in shape)
+        return _to_backend(np.zeros(dims, dtype=_numpy_dtype(name)), name, as_tensor)
+
+
+class Ones(Initializer):
+    """Keras' ``Ones()``: every element 1, in any Keras dtype (None: floatx).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import Ones
+        >>> Ones()((3,)).tolist()
+        [1.0, 1.0, 1.0]
+    """
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        import numpy as np
+
+        name = standardize_dtype(dtype)
+        dims = tuple(operator_index(d) for d in shape)
+        return _to_backend(np.ones(dims, dtype=_numpy_dtype(name)), name, as_tensor)
+
+
+def _serialize_value(value: Any) -> Any:
+    """``keras.saving.serialize_keras_object`` for a constant: scalars as they are, arrays as ``__numpy__``."""
+    import numpy as np
+
+    if type(value).__module__ == np.__name__:
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            return {"class_name": "__numpy__",
+                    "config": {"value": value.tolist(), "dtype": standardize_dtype(value.dtype)}}
+        return value.item()
+    if hasattr(value, "numpy") and hasattr(value, "dtype") and hasattr(value, "shape"):  # a backend tensor
+        return {"class_name": "__tensor__",
+                "config": {"value": np.asarray(value).tolist(), "dtype": standardize_dtype(value.dtype)}}
+    return value
+
+
+def _deserialize_value(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, dict) and value.get("class_name") in ("__numpy__", "__tensor__"):
+        inner = value["config"]
+        return np.array(inner["value"], dtype=_numpy_dtype(standardize_dtype(inner["dtype"])))
+    return value
+
+
+class Constant(Initializer):
+    """Keras' ``Constant(value=0.0)``: ``value`` cast to ``dtype``, broadcast to ``shape`` (exact).
+
+    ``value`` is a scalar, an array or a tensor broadcastable to the shape. The config keeps it as Keras
+    serializes it (arrays as ``{"class_name": "__numpy__", ...}``).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import Constant
+        >>> Constant(0.25)((2, 2)).tolist()
+        [[0.25, 0.25], [0.25, 0.25]]
+        >>> Constant([1.0, 2.0])((2, 2)).tolist()
+        [[1.0, 2.0], [1.0, 2.0]]
+    """
+
+    def __init__(self, value: Any = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        import numpy as np
+
+        name = standardize_dtype(dtype)
+        np_dtype = _numpy_dtype(name)
+        dims = tuple(operator_index(d) for d in shape)
+        value = np.asarray(self.value).astype(np_dtype)
+        try:
+            out = np.broadcast_to(value, dims).copy()
+        except ValueError:
+            raise ValueError(
+                f"`value` of Constant (shape {value.shape}) cannot be broadcast to the requested "
+                f"shape={dims}."
+            ) from None
+        return _to_backend(out, name, as_tensor)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"value": _serialize_value(self.value)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Constant:
+        """``Constant(deserialize(config["value"]))``, as Keras."""
+        return cls(_deserialize_value(config["value"]))
+
+    def __repr__(self) -> str:
+        return f"Constant(value={self.value!r})"
+
+
+class Identity(Initializer):
+    """Keras' ``Identity(gain=1.0)``: ``gain · eye(rows, cols)`` for 2-D shapes (exact).
+
+    Raises:
+        ValueError: a shape of rank other than 2 (Keras' message).
+
+    Example:
+        >>> from varscale.compat.keras.initializers import Identity
+        >>> Identity(gain=2.0)((2, 3)).tolist()
+        [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        import numpy as np
+
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+        name = standardize_dtype(dtype)
+        np_dtype = _numpy_dtype(name)
+        rows, cols = (operator_index(d) for d in shape)
+        out = np.eye(rows, cols, dtype=np_dtype) * np.asarray(self.gain).astype(np_dtype)
+        return _to_backend(out.astype(np_dtype), name, as_tensor)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain}
+
+    def __repr__(self) -> str:
+        return f"Identity(gain={self.gain!r})"
+
+
 _CLASSES: tuple[type[VarianceScaling], ...] = (
     VarianceScaling, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
 )
@@ -613,18 +970,27 @@ def _snake(name: str) -> str:
     return "private" + insecure
 
 
-ALL_OBJECTS_DICT: dict[str, type[VarianceScaling]] = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+_OTHER_CLASSES: tuple[type[Initializer], ...] = (
+    Constant, Identity, Ones, Zeros, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
+)
 
-# Keras initializer identifiers outside the variance-scaling family.
-_OTHER_KERAS_NAMES = frozenset(
+ALL_OBJECTS_DICT: dict[str, type[Initializer]] = {cls.__name__: cls for cls in (*_CLASSES, *_OTHER_CLASSES)}
+ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in (*_CLASSES, *_OTHER_CLASSES)})
+# Keras' aliases
+ALL_OBJECTS_DICT.update(
     {
-        "Initializer", "Constant", "Identity", "Ones", "STFT", "Zeros", "Orthogonal", "RandomNormal",
-        "RandomUniform", "TruncatedNormal", "initializer", "constant", "identity", "ones", "stft", "zeros",
-        "orthogonal", "random_normal", "random_uniform", "truncated_normal", "IdentityInitializer", "normal",
-        "one", "STFTInitializer", "OrthogonalInitializer", "uniform", "zero",
+        "IdentityInitializer": Identity,
+        "normal": RandomNormal,
+        "one": Ones,
+        "OrthogonalInitializer": Orthogonal,
+        "uniform": RandomUniform,
+        "zero": Zeros,
     }
 )
+
+# Keras initializer identifiers varscale does not mirror (STFT is not an initialization law; Initializer is
+# the abstract base).
+_OTHER_KERAS_NAMES = frozenset({"Initializer", "STFT", "initializer", "stft", "STFTInitializer"})
 
 
 def serialize(initializer: Any) -> Any:
@@ -639,7 +1005,7 @@ def serialize(initializer: Any) -> Any:
     """
     if initializer is None or isinstance(initializer, (bool, int, float, str)):
         return initializer
-    if isinstance(initializer, VarianceScaling):
+    if isinstance(initializer, Initializer):
         return {
             "module": "keras.initializers",
             "class_name": type(initializer).__name__,
@@ -661,8 +1027,8 @@ def _lookup(name: str, custom_objects: dict[str, Any] | None) -> Any:
         return ALL_OBJECTS_DICT[name]
     if name in _OTHER_KERAS_NAMES:
         raise ValueError(
-            f"Keras initializer {name!r} is not part of varscale.compat.keras, which mirrors the "
-            f"variance-scaling family only: {', '.join(sorted(c.__name__ for c in _CLASSES))}."
+            f"Keras initializer {name!r} is not part of varscale.compat.keras, which mirrors: "
+            f"{', '.join(sorted(c.__name__ for c in (*_CLASSES, *_OTHER_CLASSES)))}."
         )
     return None
 
@@ -722,8 +1088,39 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
         ) from err
 
 
+def _is_array(obj: Any) -> bool:
+    import numpy as np
+
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return True
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            return bool(keras.ops.is_tensor(obj))
+        except AttributeError:
+            return False
+    return False
+
+
+def _array_initializer(identifier: Any) -> Callable[..., Any]:
+    import numpy as np
+
+    def initialize_fn(shape: Sequence[int], dtype: Any = None) -> Any:
+        name = standardize_dtype(dtype)
+        if tuple(operator_index(d) for d in shape) != tuple(int(d) for d in identifier.shape):
+            raise ValueError(
+                f"Expected `shape` to be {identifier.shape} for direct tensor as initializer. Received shape={shape}"
+            )
+        return np.asarray(identifier).astype(_numpy_dtype(name))
+
+    return initialize_fn
+
+
 def get(identifier: Any) -> Any:
     """Keras' ``get``: None, a name, a config dict, a class or a callable.
+
+    An array or tensor gives, as in Keras, ``initialize_fn(shape, dtype=None)`` returning it cast to
+    ``dtype`` (``ValueError`` if ``shape`` is not the array's shape).
 
     Names are case-sensitive as in Keras: ``"he_normal"`` and ``"HeNormal"``
     work, ``"He_Normal"`` raises ``ValueError: Could not interpret
@@ -744,6 +1141,8 @@ def get(identifier: Any) -> Any:
         obj = deserialize(identifier)
     elif isinstance(identifier, str):
         obj = deserialize({"class_name": str(identifier), "config": {}})
+    elif _is_array(identifier):
+        obj = _array_initializer(identifier)
     else:
         obj = identifier
     if callable(obj):
@@ -754,5 +1153,6 @@ def get(identifier: Any) -> Any:
 
 
 _TWINNED = {"VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
-            "HeNormal"}
+            "HeNormal", "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "Zeros", "Ones",
+            "Constant", "Identity"}
 register_with_keras()  # a no-op unless Keras is already imported
