@@ -1267,22 +1267,39 @@ _ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
 _RUN = 4096  # elements per sampled region
 
 
+def _run_layout(shape: tuple[int, ...], chunk_elems: int) -> tuple[int, int, int]:
+    """``(k, inner, step)`` of :func:`regions`: the axis the runs go along, elements under one of its indices, its
+    indices per run."""
+    k = len(shape) - 1
+    while k > 0 and math.prod(shape[k:]) <= chunk_elems:
+        k -= 1
+    inner = math.prod(shape[k + 1:])
+    return k, inner, max(1, chunk_elems // inner)
+
+
 def _sampled(shape: tuple[int, ...], sample: int | None) -> Iterator[tuple[tuple[slice, ...], int, int]]:
-    """``(region, flat start, elements)``: the first and last C-order runs of about 4096 elements and ``sample``
-    others at random; every element when ``sample`` is None or the runs would cover the tensor."""
+    """``(region, flat start, elements)``: the first and last C-order runs of :func:`regions` (about 4096
+    elements) and ``sample`` others at random; every element when ``sample`` is None or the runs would cover
+    the tensor."""
     size = math.prod(shape)
     if size == 0:
         return
-    whole = sample is None or size <= (sample + 2) * _RUN
-    count = 0 if whole else sum(1 for _ in regions(shape, _RUN))
-    if not whole:
-        assert sample is not None
-        picks = {0, count - 1, *(int(x) for x in np.random.default_rng().integers(0, count, sample))}
-    start = 0
-    for i, (region, n) in enumerate(regions(shape, 1 << 22 if whole else _RUN)):
-        if whole or i in picks:
+    if sample is None or not shape or size <= (sample + 2) * _RUN:
+        start = 0
+        for region, n in regions(shape, 1 << 22):
             yield region, start, n
-        start += n
+            start += n
+        return
+    k, inner, step = _run_layout(shape, _RUN)
+    per_lead = -(-shape[k] // step)  # runs under one index of the leading axes
+    count = math.prod(shape[:k]) * per_lead
+    picks = {0, count - 1, *(int(x) for x in np.random.default_rng().integers(0, count, sample))}
+    for i in sorted(picks):
+        lead, j = divmod(i, per_lead)
+        idx = np.unravel_index(lead, shape[:k]) if k else ()
+        a, b = j * step, min((j + 1) * step, shape[k])
+        region = (*(slice(int(x), int(x) + 1) for x in idx), slice(a, b), *(slice(None) for _ in shape[k + 1:]))
+        yield region, lead * shape[k] * inner + a * inner, (b - a) * inner
 
 
 def _as_bytes(block: np.ndarray[Any, Any]) -> bytes:

@@ -533,3 +533,28 @@ def test_dask_run_interrupted_then_resumed_without_dask(tmp_path: Path) -> None:
     for name in os.listdir(out):  # the data (not the headers: the record differs) equals an API write's
         if name.endswith(".safetensors"):
             assert _tensors(out / name) == _tensors(fresh / name), name
+
+
+def test_sampled_regions_are_runs_of_the_writer_s_regions() -> None:
+    """verify's random runs are found by arithmetic (no walk over every run): each equals a run of regions()."""
+    import math
+
+    from varscale.io import _RUN, _sampled, regions
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(200):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(x) for x in rng.integers(1, 60, nd)) if nd > 1 else (int(rng.integers(1, 200_000)),)
+        if math.prod(shape) <= 6 * _RUN:
+            continue
+        runs, start = {}, 0
+        for region, n in regions(shape, _RUN):
+            runs[start] = (region, n)
+            start += n
+        got = list(_sampled(shape, 4))
+        assert got[0][1] == 0 and got[-1][1] == max(runs)
+        for region, start, n in got:
+            assert runs[start] == (region, n), (shape, region, start, n)
+        checked += 1
+    assert checked > 50
