@@ -26,8 +26,9 @@ A torch ``Embedding``'s ``padding_idx`` row is zero under every recipe (torch's
 contract for that row). A parameter with no equivalent (``Bilinear``, LSTM's
 ``weight_hr`` of ``proj_size``, attention's ``bias_k``/``bias_v`` under
 ``"keras"``/``"flax"``) raises, naming it. A grouped ``ConvTranspose`` has no
-Keras/Flax counterpart: ``"keras"`` takes the fans of its per-group kernel, as
-Keras reads a grouped ``Conv`` kernel. ``MultiheadAttention.out_proj``'s bias
+Keras/Flax counterpart: ``"keras"`` and ``"flax"`` take the fans of its
+per-group kernel ``(*k, out/groups, in/groups)``, as they read a grouped
+``Conv`` kernel. ``MultiheadAttention.out_proj``'s bias
 is zero also when the ``out_proj`` is initialized alone (``prefix=``); a layer
 inside an ``nn.Transformer`` initialized without the Transformer gets its own
 defaults, not the Transformer's ``xavier_uniform_``.
@@ -38,6 +39,7 @@ Keras and Flax) in ``tests/scaleout/test_torch_recipes.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,6 +224,14 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         return None
     if parents and isinstance(parents[-1], nn.MultiheadAttention) and isinstance(owner, nn.Linear):
         return Recipe(_glorot(shape) if local == "weight" else _const(0.0, "zeros"))
+    if isinstance(owner, _CONVT) and local == "weight" and owner.groups > 1:
+        # no Keras counterpart: the per-group kernel (*k, out/groups, in/groups), read as Keras reads a grouped
+        # Conv kernel (*k, in/groups, out); torch's own fans of (in, out/groups, *k) would not divide `in`
+        k = math.prod(shape[2:])
+        fan_in, fan_out = shape[1] * k, shape[0] // owner.groups * k
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        return Recipe(ParamPlan("glorot_uniform (per group)", "torch", fan_in, fan_out, bound / math.sqrt(3.0),
+                                sampler=uniform_sampler(-bound, bound)))
     if isinstance(owner, _LINEAR + _CONV + _CONVT):
         return Recipe(_glorot(shape) if local == "weight" else _const(0.0, "zeros")) if local in (
             "weight", "bias") else None
@@ -272,8 +282,12 @@ def _flax(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> Re
         return None
     if isinstance(owner, _CONVT):
         if local == "weight":
-            # Flax ConvTranspose kernel (*k, in_features, features): fan_in = in_features·k = axis 0 here
-            return Recipe(_lecun(shape, Layout(in_axis=0, out_axis=1)))
+            # Flax ConvTranspose kernel (*k, in_features, features): fan_in = in_features·k = axis 0 here;
+            # grouped (no Flax counterpart): the per-group kernel's, (in_features/groups)·k, as Flax's grouped Conv
+            g = owner.groups
+            pp = plan_param(VarianceScaling(float(g), "fan_in", "truncated_normal", layout=Layout(in_axis=0, out_axis=1)),
+                            shape, "torch", _LECUN if g == 1 else f"{_LECUN} (per group)")
+            return Recipe(dataclasses.replace(pp, fan_in=(pp.fan_in or 0) // g))  # fan_out (out/groups)·k already
         return Recipe(_const(0.0, "zeros")) if local == "bias" else None
     if isinstance(owner, _LINEAR + _CONV):
         return Recipe(_lecun(shape) if local == "weight" else _const(0.0, "zeros")) if local in (

@@ -344,9 +344,9 @@ def keras_kernel(owner: Any) -> tuple[int, ...]:
         return (w[1], w[0])  # Dense (in, out)
     if isinstance(owner, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
         return (*w[2:], w[1], w[0])  # ConvND (*k, in/groups, out)
-    # ConvNDTranspose (*k, out, in); grouped (torch only): the per-group kernel (*k, out/groups, in), read as
-    # Keras reads a grouped ConvND kernel (*k, in/groups, out)
-    return (*w[2:], w[1], w[0])
+    # ConvNDTranspose (*k, out, in); grouped (torch only): the per-group kernel (*k, out/groups, in/groups),
+    # read as Keras reads a grouped ConvND kernel (*k, in/groups, out)
+    return (*w[2:], w[1], w[0] // owner.groups)
 
 
 def glorot(fi: int, fo: int) -> Law:
@@ -380,6 +380,8 @@ def test_keras_recipe_kernels(kind: str) -> None:
     fi, fo = keras_fans(keras_kernel(m))
     tfi, tfo = vs.compute_fans(tuple(m.weight.shape), "tf")
     law = glorot(fi, fo)
+    row = init_module(m, seed=SEED, default="keras")[0]
+    assert (row.fan_in, row.fan_out) == (fi, fo), row
     assert check_random(values(m.weight), law, f"keras {kind}", wrong_laws(law, glorot(tfi, tfo))) > 0
     assert (values(m.bias) == 0).all()
 
@@ -450,10 +452,13 @@ def test_flax_recipe_kernels(kind: str) -> None:
     init_module(m, seed=SEED, default="flax")
     w = tuple(int(s) for s in m.weight.shape)
     transposed = isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d))
-    # Flax kernels (in, out), (*k, in/groups, out), ConvTranspose (*k, in, out): fan_in = in·k
-    fi = w[0] * math.prod(w[2:]) if transposed else torch_fans(m.weight)[0]
+    # Flax kernels (in, out), (*k, in/groups, out), ConvTranspose (*k, in, out): fan_in = in·k (grouped, torch
+    # only: the per-group kernel's in/groups·k)
+    fi = w[0] // m.groups * math.prod(w[2:]) if transposed else torch_fans(m.weight)[0]
     tf_fi = vs.compute_fans(w, "tf")[0]
     law = lecun(fi)
+    row = init_module(m, seed=SEED, default="flax")[0]
+    assert (row.fan_in, row.fan_out) == (fi, (w[1] if transposed else w[0]) * math.prod(w[2:])), row
     wrong = wrong_laws(law, lecun(tf_fi) if tf_fi != fi else lecun(torch_fans(m.weight)[0]) if transposed else None)
     assert check_random(values(m.weight), law, f"flax {kind}", wrong) > 0
     assert (values(m.bias) == 0).all()
