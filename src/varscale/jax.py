@@ -46,12 +46,10 @@ from ._basic import Constant, Ones, Orthogonal, Zeros
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
 from ._fans import Layout
-from ._generate import draw
 from ._initializer import VarianceScaling
 from ._report import InitReport, ParamRow, listing
 from ._rules import FanError, ParamPlan, plan_param, resolve
 from ._validation import check_shape
-from .io import check_initializer, fixed_stream
 from .stream import Stream, derive_stream, resolve_seed
 
 __all__ = ["InitReport", "ParamRow", "flax_init", "init_params", "key_seed", "sharded"]
@@ -72,26 +70,33 @@ def _region(index: Any, shape: tuple[int, ...]) -> tuple[slice, ...]:
 def sharded(
     init: Any,
     shape: Any,
-    sharding: jax.sharding.Sharding,
+    sharding: Any,
     dtype: Any = None,
-    seed: int | Stream | None = None,
+    seed: Any = None,
 ) -> jax.Array:
     """A ``jax.Array`` equal to ``init(shape, dtype)``, laid out by ``sharding``, each shard drawn for its device.
 
     Args:
-        init: a :class:`varscale.VarianceScaling` (or preset); fans come from
-            the full ``shape`` (``layout="tf"`` matches JAX/Flax kernels).
+        init: any initializer a model-level rule accepts (a
+            :class:`varscale.VarianceScaling` or preset, ``vs.Normal``…, a name
+            such as ``"he_normal"``, an expression; layout ``"tf"`` unless
+            given: JAX/Flax kernels), or a JAX facade initializer
+            (``varscale.compat.jax.nn.initializers.he_normal()``), which then
+            runs under ``jax.jit`` with ``out_shardings``.
         shape: the full (global) shape.
         sharding: any ``jax.sharding.Sharding`` (``NamedSharding``,
-            ``SingleDeviceSharding``, ``PositionalSharding``…).
+            ``SingleDeviceSharding``…), or a ``PartitionSpec`` over the
+            ambient mesh (``jax.set_mesh(mesh)``).
         dtype: ``"float32"`` (None), ``"float64"`` (needs
             ``jax_enable_x64``), ``"float16"`` or ``"bfloat16"``.
-        seed: an int or :class:`varscale.Stream` overriding the
+        seed: an int, a :class:`varscale.Stream` or a JAX key
+            (``jax.random.key(s)`` is seed ``s``), overriding the
             initializer's; with both None one fresh stream is drawn for the
-            whole array.
+            whole array. A JAX facade initializer needs a seed or a key.
 
     Returns:
-        The global ``jax.Array``.
+        The global ``jax.Array``. Gathered, it equals the single-device draw
+        bit for bit; no device ever holds another device's shard.
 
     Example:
         >>> import jax, numpy as np
@@ -102,22 +107,75 @@ def sharded(
         >>> w = sharded(vs.GlorotUniform(), (16, 8), NamedSharding(mesh, P(None, "model")), seed=3)
         >>> w.shape, str(w.dtype)
         ((16, 8), 'float32')
+        >>> with jax.set_mesh(mesh):
+        ...     v = sharded("glorot_uniform", (16, 8), P(None, "model"), seed=jax.random.key(3))
+        >>> bool((np.asarray(v) == np.asarray(w)).all())
+        True
     """
-    check_initializer(init)
     dims = check_shape(shape)
     out_dtype = resolve_dtype(dtype)[0]
-    if not isinstance(sharding, jax.sharding.Sharding):
-        raise TypeError(
-            f"`sharding` must be a jax.sharding.Sharding (NamedSharding, SingleDeviceSharding, ...); "
-            f"received sharding={sharding!r}."
-        )
-    stream = fixed_stream(init, seed)
-    sampler = init.sampler(dims)
+    sharding = _as_sharding(sharding)
+    if _is_facade(init):
+        if seed is None:
+            raise InvalidArgumentError(
+                "a JAX facade initializer needs `seed` (an int or a JAX key) to run under jax.jit with the "
+                "sharding; received seed=None."
+            )
+        key = seed if not isinstance(seed, Stream) else _stream_key(seed)
+        return jax.jit(lambda k: init(k, dims, out_dtype), out_shardings=sharding)(key)
+    own = getattr(init, "_stream", None)  # an initializer's own seed is used unless `seed` overrides it
+    resolved = resolve(_without_seed(init) if own is not None else init, layout="tf", where="`init`")
+    if resolved is None:
+        raise TypeError("`init` must be an initializer; received init=None.")
+    if seed is not None and not isinstance(seed, (int, Stream, np.integer)) and hasattr(seed, "dtype"):
+        seed = Stream(key_seed(seed), 0)  # a JAX key: its bits are the seed, as the JAX facade reads them
+    stream = resolve_seed(seed, "seed") or own
+    if stream is None:
+        from .stream import fresh_stream
+
+        stream = fresh_stream()
+    plan = plan_param(resolved, dims, "tf")
 
     def shard(index: Any) -> np.ndarray[Any, Any]:
-        return draw(dims, out_dtype, sampler, stream, region=_region(index, dims))
+        return plan.draw(dims, out_dtype, stream, region=_region(index, dims))
 
     return jax.make_array_from_callback(dims, sharding, shard, dtype=out_dtype)
+
+
+def _without_seed(init: Any) -> Any:
+    cfg = init.get_config()
+    if "seed" in cfg:
+        cfg["seed"] = None
+    return type(init).from_config(cfg)
+
+
+def _stream_key(stream: Stream) -> Any:
+    if stream.stream:
+        return np.array([stream.seed >> 32, stream.seed & 0xFFFFFFFF, stream.stream >> 32,
+                         stream.stream & 0xFFFFFFFF], dtype=np.uint32)
+    return np.array([stream.seed >> 32, stream.seed & 0xFFFFFFFF], dtype=np.uint32)
+
+
+def _is_facade(init: Any) -> bool:
+    return callable(init) and getattr(init, "__module__", "") == "varscale.compat.jax.nn.initializers" and \
+        not isinstance(init, type)
+
+
+def _as_sharding(sharding: Any) -> Any:
+    if isinstance(sharding, jax.sharding.Sharding):
+        return sharding
+    if isinstance(sharding, jax.sharding.PartitionSpec):
+        mesh = jax.sharding.get_mesh()
+        if mesh is None or getattr(mesh, "empty", True):
+            raise InvalidArgumentError(
+                "`sharding` is a PartitionSpec but no mesh is set: wrap the call in `with jax.set_mesh(mesh):` "
+                f"or pass a NamedSharding; received sharding={sharding!r}."
+            )
+        return jax.sharding.NamedSharding(mesh, sharding)
+    raise TypeError(
+        f"`sharding` must be a jax.sharding.Sharding (NamedSharding, SingleDeviceSharding, ...) or a "
+        f"PartitionSpec under jax.set_mesh; received sharding={sharding!r}."
+    )
 
 
 # -- whole pytrees ---------------------------------------------------------------------------------------------

@@ -62,6 +62,26 @@ def main() -> None:
     one = sharded(vs.HeNormal(), (5, 5), SingleDeviceSharding(devices[3]), seed=4)
     print(json.dumps({"mesh": "single", "equal": bool(np.array_equal(np.asarray(one), vs.HeNormal(seed=4)((5, 5)))),
                       "device_id": next(iter(one.devices())).id}))
+    # issue 14: a PartitionSpec under the ambient mesh, rule-language initializers, JAX keys, facade initializers
+    from varscale.compat.jax.nn import initializers as facade
+
+    mesh = meshes["2x4"]
+    with jax.set_mesh(mesh):
+        by_name = sharded("he_normal", (16, 24), P("data", "model"), seed=jax.random.key(9))
+        by_std = sharded("normal(std=0.02)", (16, 24), P(None, "model"), "bfloat16", seed=vs.Stream(9, 2))
+        by_facade = sharded(facade.lecun_normal(), (16, 24), P("data", "model"), seed=jax.random.key(9))
+    eager = facade.lecun_normal()(jax.random.key(9), (16, 24))
+    print(json.dumps({
+        "mesh": "ambient",
+        "name_equal": bool(np.array_equal(np.asarray(by_name), vs.HeNormal(seed=9)((16, 24)))),
+        "std_equal": bool(np.array_equal(bits(by_std), bits(vs.Normal(std=0.02, seed=vs.Stream(9, 2))((16, 24),
+                                                                                                "bfloat16")))),
+        "facade_equal": bool(np.array_equal(np.asarray(by_facade), np.asarray(eager))),
+        "facade_shards": len(by_facade.addressable_shards),
+        "facade_spec": str(by_facade.sharding.spec),
+        "facade_shards_equal": all(np.array_equal(np.asarray(s.data), np.asarray(eager)[s.index])
+                                   for s in by_facade.addressable_shards),
+    }))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def results() -> list[dict[str, Any]]:
 
 
 def test_every_mesh_equals_the_unsharded_array(results: list[dict[str, Any]]) -> None:
-    meshes = [r for r in results if r["mesh"] != "single"]
+    meshes = [r for r in results if r["mesh"] not in ("single", "ambient")]
     assert len(meshes) == 30
     bad = [r for r in meshes if not (r["equal"] and r["shards_equal"])]
     assert not bad, bad
@@ -46,7 +46,7 @@ def test_every_mesh_equals_the_unsharded_array(results: list[dict[str, Any]]) ->
 
 
 def test_shards_are_real_partitions(results: list[dict[str, Any]]) -> None:
-    by = {(r["mesh"], tuple(r["shape"]), r["dtype"]): r["shard_shapes"] for r in results if r["mesh"] != "single"}
+    by = {(r["mesh"], tuple(r["shape"]), r["dtype"]): r["shard_shapes"] for r in results if r["mesh"] not in ("single", "ambient")}
     assert by[("2x4", (6, 5, 3), "float32")] == [[3, 5, 3]]  # split over "data", replicated over "model"
     assert by[("8", (10, 7), "float32")] == [[10, 7]]
     assert by[("2x4", (40, 9), "float16")] == [[5, 9]]
@@ -70,5 +70,23 @@ def test_in_process_single_device_and_errors() -> None:
     np.testing.assert_array_equal(np.asarray(got), vs.LecunUniform(seed=1)((7, 3)))
     with pytest.raises(TypeError, match="sharding"):
         sharded(vs.LecunUniform(seed=1), (7, 3), dev)
+    # any rule-language initializer; a name draws in the tf layout (JAX/Flax kernels)
+    by_name = sharded("lecun_uniform", (7, 3), SingleDeviceSharding(dev), seed=1)
+    np.testing.assert_array_equal(np.asarray(by_name), vs.LecunUniform(seed=1)((7, 3)))
     with pytest.raises(TypeError, match="init"):
-        sharded("lecun_uniform", (7, 3), SingleDeviceSharding(dev))
+        sharded(object(), (7, 3), SingleDeviceSharding(dev))
+    from jax.sharding import PartitionSpec as P
+
+    with pytest.raises(vs.InvalidArgumentError, match="no mesh"):
+        sharded("lecun_uniform", (7, 3), P(None, "model"), seed=1)
+    from varscale.compat.jax.nn import initializers as facade
+
+    with pytest.raises(vs.InvalidArgumentError, match="seed"):
+        sharded(facade.he_normal(), (7, 3), SingleDeviceSharding(dev))
+
+
+def test_ambient_mesh_keys_and_facade_initializers(results: list[dict[str, Any]]) -> None:
+    (amb,) = [r for r in results if r["mesh"] == "ambient"]
+    assert amb == {"mesh": "ambient", "name_equal": True, "std_equal": True, "facade_equal": True,
+                   "facade_shards": 8, "facade_spec": "P('data', 'model')",
+                   "facade_shards_equal": True}, amb
