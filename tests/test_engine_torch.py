@@ -126,3 +126,21 @@ def test_far_tail_and_extreme_variates_equal_the_reference() -> None:
         got = _normal_z(torch.from_numpy(u.copy()), torch.from_numpy(ub.copy()), sp).numpy()
         np.testing.assert_array_equal(_bits(got), _bits(want))
     assert np.abs(ref.normal_z(u[:5].copy(), ub[:5].copy(), normal_sampler(0.0, 1.0))).max() > 8  # far tail reached
+
+
+def test_meta_built_module_through_the_torch_engine() -> None:
+    from varscale.torch import init_module
+
+    def build() -> Any:
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Flatten(),
+                                   torch.nn.Linear(8, 4)).to(torch.bfloat16)
+
+    with torch.device("meta"):
+        meta = build()
+    on_device = meta.to_empty(device="cpu")  # on a GPU machine: device="cuda" takes this engine automatically
+    report = init_module(on_device, (), seed=11, default="torch", engine="torch")
+    ref = build()
+    init_module(ref, (), seed=11, default="torch")
+    for (k, a), (_, b) in zip(on_device.state_dict().items(), ref.state_dict().items(), strict=True):
+        assert torch.equal(a, b), k
+    assert "1.running_var" in report.buffers
