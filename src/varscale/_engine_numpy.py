@@ -138,7 +138,8 @@ def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, 
     wide = out.dtype == np.float64
     kw = key_words(stream)
     run_len = plan.run_len
-    for r, start in enumerate(plan.starts.tolist()):
+    starts = plan.starts
+    for r, start in ((r, int(starts[r])) for r in range(len(starts))):  # no list of every start (the guard's budget)
         for j0 in range(0, run_len, BATCH):
             n = min(BATCH, run_len - j0)
             words = _words(start + j0 * plan.stride, n, plan.stride, wide, kw)
