@@ -1,4 +1,12 @@
-"""TF1 core ``init_ops.VarianceScaling`` (``tf.compat.v1.variance_scaling_initializer``).
+"""TF1 core ``init_ops`` initializers (``tf.compat.v1.*_initializer``), VarianceScaling first.
+
+Besides the variance-scaling family below, the module mirrors init_ops v1's
+``RandomUniform``/``random_uniform_initializer``, ``RandomNormal``,
+``TruncatedNormal`` (cut at ``mean ± 2·stddev``) and ``Orthogonal`` (drawn
+from varscale's stream, seeds as below), and the exact ``Constant``,
+``Zeros``, ``Ones`` and ``Identity``: TF's signatures with ``dtype`` and
+``seed``, ``__call__(shape, dtype=None, partition_info=None)``,
+``get_config``/``from_config``, TF's errors.
 
 Mirrors ``tensorflow/python/ops/init_ops.py`` as TensorFlow 2.21 ships it
 under ``tf.compat.v1`` (the TF ≥ 1.10 semantics, with 2.21's messages):
@@ -71,11 +79,20 @@ from ._tfdtype import (
 )
 
 __all__ = [
+    "Constant",
     "GlorotNormal",
     "GlorotUniform",
+    "Identity",
+    "Ones",
+    "Orthogonal",
     "PartitionInfo",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
     "VarianceScaling",
+    "Zeros",
     "bfloat16",
+    "constant_initializer",
     "float16",
     "float32",
     "float64",
@@ -83,9 +100,16 @@ __all__ = [
     "glorot_uniform_initializer",
     "he_normal",
     "he_uniform",
+    "identity_initializer",
     "lecun_normal",
     "lecun_uniform",
+    "ones_initializer",
+    "orthogonal_initializer",
+    "random_normal_initializer",
+    "random_uniform_initializer",
+    "truncated_normal_initializer",
     "variance_scaling_initializer",
+    "zeros_initializer",
 ]
 
 #: std of a standard normal truncated to [-2, 2] (TF: scipy.stats.truncnorm.std(a=-2, b=2)).
@@ -461,3 +485,425 @@ def he_normal(seed: int | None = None) -> VarianceScaling:
 def he_uniform(seed: int | None = None) -> VarianceScaling:
     """``tf.compat.v1.initializers.he_uniform``: ``VarianceScaling(2., "fan_in", "uniform")``."""
     return VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=seed)
+
+
+# -- the rest of init_ops (v1): random_uniform / random_normal / truncated_normal / orthogonal initializers,
+# -- drawn from varscale's stream, and the exact constant / zeros / ones / identity initializers -----------
+
+
+def _dims(shape: Any) -> tuple[int, ...]:
+    """A shape (list, tuple or ``tf.TensorShape``) as a tuple of ints."""
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    dims = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, numbers.Integral):
+            raise TypeError(f"`shape` must contain integers; received shape={shape!r}.")
+        if d < 0:
+            raise ValueError(f"`shape` must contain non-negative integers; received shape={shape!r}.")
+        dims.append(int(d))
+    return tuple(dims)
+
+
+def _numpy_dtype(dtype: DType) -> Any:
+    """The NumPy dtype of a TF dtype (ml_dtypes for bfloat16 / float8)."""
+    import numpy as np
+
+    name = dtype.name
+    if name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
+        import ml_dtypes
+
+        return np.dtype(getattr(ml_dtypes, name))
+    if name == "string":
+        return np.dtype(object)
+    try:
+        return np.dtype(name)
+    except TypeError:
+        raise TypeError(f"`dtype` {name!r} cannot hold an initializer's values.") from None
+
+
+def _scalar(value: Any, argument: str, cls: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{argument}` of {cls} must be a scalar; received {argument}={value!r} of type {type(value).__name__}."
+        ) from None
+    if not math.isfinite(out):
+        raise ValueError(f"`{argument}` of {cls} must be finite; received {argument}={value!r}.")
+    return out
+
+
+class _Random:
+    """A TF1 random initializer: ``seed`` (None: fresh values every call; an int: the same values every call),
+    ``dtype``, and ``partition_info`` (the partition is that slice of the unpartitioned draw)."""
+
+    seed: int | None
+    dtype: DType
+    _stream: Stream | None
+
+    def _sampler(self, dtype: DType) -> Sampler:
+        raise NotImplementedError
+
+    def __call__(
+        self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False
+    ) -> Any:
+        """A NumPy array of ``shape`` (``as_tensor=True``: a ``tf.Tensor``).
+
+        With ``partition_info`` the values are the slice ``full[var_offset : var_offset + shape]`` of the
+        unpartitioned draw (TensorFlow draws each partition independently; the law is the same).
+        """
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        dims = _dims(shape)
+        out = self._draw(dims, dtype, partition_info)
+        return to_tf_tensor(out) if as_tensor else out
+
+    def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
+        name = storage_name(dtype)
+        stream = self._stream if self._stream is not None else fresh_stream()
+        sampler = self._sampler(dtype)
+        if partition_info is None:
+            return draw(dims, name, sampler, stream)
+        full, region = _region(dims, partition_info)
+        return draw(full, name, sampler, stream, region=region)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """``cls(**config)``, as TensorFlow does."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class RandomUniform(_Random):
+    """TF1's ``random_uniform_initializer(minval=0.0, maxval=None, seed=None, dtype=float32)``.
+
+    Floating dtypes draw ``U(minval, maxval)`` (``maxval=None`` means 1). Integer dtypes draw integers
+    uniformly from ``[minval, maxval)``, and then ``maxval`` is required (TF's ``ValueError``); they are drawn
+    as ``floor(minval + (maxval - minval)·u)`` from one float64 variate ``u`` of the stream per element.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> w = tf1.random_uniform_initializer(-1.0, 1.0, seed=124)([1000])
+        >>> bool(w.min() >= -1.0 and w.max() <= 1.0), tf1.RandomUniform(seed=1).get_config()
+        (True, {'minval': 0.0, 'maxval': None, 'seed': 1, 'dtype': 'float32'})
+        >>> tf1.RandomUniform(0, 10, seed=0)([2, 3], dtype="int32").dtype.name
+        'int32'
+    """
+
+    def __init__(self, minval: Any = 0.0, maxval: Any = None, seed: int | None = None, dtype: Any = float32) -> None:
+        self.minval = minval
+        self.maxval = maxval
+        self.seed = seed
+        self.dtype = as_dtype(dtype)
+        self._stream = _seed_stream(seed)
+
+    def _bounds(self, dtype: DType) -> tuple[float, float]:
+        if self.maxval is None and not dtype.is_floating:
+            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+        lo = _scalar(self.minval, "minval", "RandomUniform")
+        hi = 1.0 if self.maxval is None else _scalar(self.maxval, "maxval", "RandomUniform")
+        return lo, hi
+
+    def _sampler(self, dtype: DType) -> Sampler:
+        lo, hi = self._bounds(dtype)
+        return uniform_sampler(min(lo, hi), max(lo, hi))
+
+    def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
+        import numpy as np
+
+        if dtype.is_floating:
+            return super()._draw(dims, dtype, partition_info)
+        if dtype.name not in ("int32", "int64", "uint32", "uint64"):
+            raise TypeError(f"Invalid dtype {dtype!r} for RandomUniform: a floating dtype or int32, int64, uint32, "
+                            "uint64.")
+        lo, hi = self._bounds(dtype)
+        if not lo < hi:
+            raise ValueError(f"Need minval < maxval, got {int(lo)} >= {int(hi)}")
+        stream = self._stream if self._stream is not None else fresh_stream()
+        unit = uniform_sampler(0.0, 1.0)
+        if partition_info is None:
+            u = draw(dims, "float64", unit, stream)
+        else:
+            full, region = _region(dims, partition_info)
+            u = draw(full, "float64", unit, stream, region=region)
+        span = int(hi) - int(lo)
+        k = np.minimum(np.floor(u * span), span - 1)
+        return (int(lo) + k.astype(np.int64)).astype(dtype.name)
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``minval``, ``maxval``, ``seed``, ``dtype`` (a name)."""
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class RandomNormal(_Random):
+    """TF1's ``random_normal_initializer(mean=0.0, stddev=1.0, seed=None, dtype=float32)``: ``N(mean, stddev²)``.
+
+    Raises:
+        ValueError: a non-floating ``dtype`` (TF's message).
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> w = tf1.random_normal_initializer(stddev=0.02, seed=0)([512, 512])
+        >>> round(float(w.std()), 3)
+        0.02
+    """
+
+    def __init__(self, mean: Any = 0.0, stddev: Any = 1.0, seed: int | None = None, dtype: Any = float32) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        self.seed = seed
+        self.dtype = _assert_float_dtype(as_dtype(dtype))
+        self._stream = _seed_stream(seed)
+
+    def _sampler(self, dtype: DType) -> Sampler:
+        name = type(self).__name__
+        return normal_sampler(_scalar(self.mean, "mean", name), abs(_scalar(self.stddev, "stddev", name)))
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``mean``, ``stddev``, ``seed``, ``dtype`` (a name)."""
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class TruncatedNormal(RandomNormal):
+    """TF1's ``truncated_normal_initializer(mean=0.0, stddev=1.0, seed=None, dtype=float32)``.
+
+    ``N(mean, stddev²)`` cut at ``mean ± 2·stddev`` (TF re-draws values beyond two standard deviations);
+    realized std ``0.8796·stddev``. Drawn by exact inverse-CDF truncation.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> w = tf1.truncated_normal_initializer(stddev=1.0, seed=126)([12, 99, 7])
+        >>> bool(abs(w).max() <= 2.0)
+        True
+    """
+
+    def _sampler(self, dtype: DType) -> Sampler:
+        name = type(self).__name__
+        mean = _scalar(self.mean, "mean", name)
+        s = abs(_scalar(self.stddev, "stddev", name))
+        if s == 0.0:
+            return normal_sampler(mean, 0.0)
+        return normal_sampler(mean, s, mean - 2.0 * s, mean + 2.0 * s)
+
+
+class Orthogonal(_Random):
+    """TF1's ``orthogonal_initializer(gain=1.0, seed=None, dtype=float32)``.
+
+    As TensorFlow: the shape is flattened to ``(prod(shape[:-1]), shape[-1])``, a standard normal matrix of
+    shape ``(max, min)`` is factorized by QR, ``Q`` takes the signs of ``diag(R)`` (transposed when there are
+    fewer rows than columns), times ``gain``. The Gaussian matrix is varscale's stream; the QR is NumPy's in
+    float64, rounded once to ``dtype``. ``partition_info`` is ignored, as in TensorFlow.
+
+    Raises:
+        ValueError: a non-floating ``dtype``; a shape of rank < 2 (TF's messages).
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat import tf1
+        >>> q = tf1.orthogonal_initializer(seed=123)([20, 20], dtype="float64")
+        >>> bool(np.allclose(q @ q.T, np.eye(20)))
+        True
+    """
+
+    def __init__(self, gain: Any = 1.0, seed: int | None = None, dtype: Any = float32) -> None:
+        self.gain = gain
+        self.dtype = _assert_float_dtype(as_dtype(dtype))
+        self.seed = seed
+        self._stream = _seed_stream(seed)
+
+    def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
+        from .._basic import Orthogonal as _Orthogonal
+        from .._basic import round_float64
+
+        if len(dims) < 2:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
+                             f"two-dimensional. Received shape={list(dims)}")
+        name = storage_name(dtype)
+        stream = self._stream if self._stream is not None else fresh_stream()
+        gain = _scalar(self.gain, "gain", "Orthogonal")
+        return round_float64(_Orthogonal(gain=gain, layout="tf").matrix(dims, stream), name)
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``gain``, ``seed``, ``dtype`` (a name)."""
+        return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class _Exact:
+    """A TF1 constant initializer: no randomness, any dtype TF can hold."""
+
+    dtype: DType
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """``cls(**config)``, as TensorFlow does."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(_Exact):
+    """TF1's ``zeros_initializer(dtype=float32)``: every element 0.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.zeros_initializer()([2, 2], dtype="int32").tolist()
+        [[0, 0], [0, 0]]
+    """
+
+    def __init__(self, dtype: Any = float32) -> None:
+        self.dtype = as_dtype(dtype)
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
+        """A NumPy array of zeros (``as_tensor=True``: a ``tf.Tensor``)."""
+        import numpy as np
+
+        out = np.zeros(_dims(shape), dtype=_numpy_dtype(self.dtype if dtype is None else as_dtype(dtype)))
+        return to_tf_tensor(out) if as_tensor else out
+
+
+class Ones(_Exact):
+    """TF1's ``ones_initializer(dtype=float32)``: every element 1.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.ones_initializer()([3]).tolist()
+        [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, dtype: Any = float32) -> None:
+        self.dtype = as_dtype(dtype)
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
+        """A NumPy array of ones (``as_tensor=True``: a ``tf.Tensor``)."""
+        import numpy as np
+
+        out = np.ones(_dims(shape), dtype=_numpy_dtype(self.dtype if dtype is None else as_dtype(dtype)))
+        return to_tf_tensor(out) if as_tensor else out
+
+
+class Constant(_Exact):
+    """TF1's ``constant_initializer(value=0, dtype=float32, verify_shape=False)`` (``constant_v1``'s rules).
+
+    ``value`` is a Python scalar, a list/tuple or a NumPy array. A single value fills the shape; as many
+    values as elements are reshaped; fewer values are padded with the last one (TF1's ``constant``); more
+    raise ``ValueError``. With ``verify_shape=True`` the value's shape must equal ``shape`` (``TypeError``).
+
+    Raises:
+        TypeError: ``value`` of another type (TF's message).
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.constant_initializer([1, 2, 3])([2, 3]).tolist()
+        [[1.0, 2.0, 3.0], [3.0, 3.0, 3.0]]
+    """
+
+    def __init__(self, value: Any = 0, dtype: Any = float32, verify_shape: bool = False) -> None:
+        import numpy as np
+
+        if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
+            raise TypeError(
+                f"Invalid type for initial value={value} of type: {type(value).__name__}. Expected Python "
+                "scalar, list or tuple of values, or numpy.ndarray."
+            )
+        self.value = value
+        self.dtype = as_dtype(dtype)
+        self._verify_shape = verify_shape
+
+    def __call__(
+        self,
+        shape: Any,
+        dtype: Any = None,
+        partition_info: Any = None,
+        verify_shape: bool | None = None,
+        *,
+        as_tensor: bool = False,
+    ) -> Any:
+        """A NumPy array (``as_tensor=True``: a ``tf.Tensor``) holding ``value`` in ``shape``."""
+        import numpy as np
+
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        if verify_shape is None:
+            verify_shape = self._verify_shape
+        dims = _dims(shape)
+        values = np.asarray(self.value).astype(_numpy_dtype(dtype))
+        if verify_shape and values.shape != dims:
+            raise TypeError(f"Expected Tensor's shape: {dims}, but got {values.shape}.")
+        size = math.prod(dims)
+        flat = values.reshape(-1)
+        if flat.size > size:
+            raise ValueError(f"Too many elements provided. Takes at most {size:d}, but got {flat.size:d}.")
+        if flat.size == 0:
+            if size:
+                raise ValueError(f"Cannot fill shape={list(dims)} from an empty `value`.")
+            out = np.zeros(dims, dtype=values.dtype)
+        elif flat.size < size:
+            out = np.concatenate([flat, np.repeat(flat[-1:], size - flat.size)]).reshape(dims)
+        else:
+            out = flat.reshape(dims).copy()
+        return to_tf_tensor(out) if as_tensor else out
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``value``, ``dtype`` (a name)."""
+        return {"value": self.value, "dtype": self.dtype.name}
+
+
+class Identity(_Exact):
+    """TF1's ``identity_initializer(gain=1.0, dtype=float32)``: ``gain · eye`` for 2-D shapes.
+
+    With ``partition_info`` the eye has ``full_shape`` and the partition is its slice at ``var_offset``.
+
+    Raises:
+        ValueError: a non-floating ``dtype``; a shape of rank other than 2 (TF's message).
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.identity_initializer(gain=0.5)([2, 3]).tolist()
+        [[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]
+    """
+
+    def __init__(self, gain: Any = 1.0, dtype: Any = float32) -> None:
+        self.gain = gain
+        self.dtype = _assert_float_dtype(as_dtype(dtype))
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
+        """A NumPy array (``as_tensor=True``: a ``tf.Tensor``): ``gain · eye(*shape)``."""
+        import numpy as np
+
+        full_shape = shape if partition_info is None else partition_info.full_shape
+        if len(full_shape) != 2:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
+                             f"two-dimensional. Received shape={shape}")
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        np_dtype = _numpy_dtype(dtype)
+        rows, cols = _dims(full_shape)
+        eye = np.eye(rows, cols, dtype=np_dtype)
+        if partition_info is not None:
+            _, region = _region(_dims(shape), partition_info)
+            eye = eye[region]
+        out = (eye * np.asarray(self.gain).astype(np_dtype)).astype(np_dtype)
+        return to_tf_tensor(out) if as_tensor else out
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``gain``, ``dtype`` (a name)."""
+        return {"gain": self.gain, "dtype": self.dtype.name}
+
+
+zeros_initializer = Zeros
+ones_initializer = Ones
+constant_initializer = Constant
+random_uniform_initializer = RandomUniform
+random_normal_initializer = RandomNormal
+truncated_normal_initializer = TruncatedNormal
+orthogonal_initializer = Orthogonal
+identity_initializer = Identity
