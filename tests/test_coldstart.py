@@ -199,6 +199,21 @@ def test_library_use_logs_the_compile(monkeypatch: pytest.MonkeyPatch, caplog: p
     assert fake.compiles == 1
 
 
+def test_surely_cold_looks_where_numba_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(_generate.os.path, "abspath", lambda p: str(tmp_path / "pkg" / "varscale" / "_generate.py"))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    assert _generate._surely_cold()
+    for place in (tmp_path / "cache" / "varscale_0a1b", tmp_path / "pkg" / "varscale" / "__pycache__",
+                  tmp_path / "xdg" / "numba" / "varscale_99"):
+        place.mkdir(parents=True)
+        index = place / "_engine_numba._tasks-313.py311.nbi"
+        index.write_bytes(b"")
+        assert not _generate._surely_cold(), place
+        index.unlink()
+        assert _generate._surely_cold(), place
+
+
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["warmup"])
     out, err = capsys.readouterr()

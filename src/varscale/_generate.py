@@ -23,6 +23,7 @@ the child as is (it runs on plain threads, no OpenMP).
 from __future__ import annotations
 
 import contextlib
+import glob
 import importlib.util
 import logging
 import math
@@ -122,6 +123,16 @@ class _Kernel:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
+    def _start_child(self) -> bool:
+        try:
+            self.proc = self._spawn()
+        except OSError:  # no child processes here: the NumPy engine goes on
+            self.state = "failed"
+            return False
+        self._announce(background=True)
+        self.state = "compiling"
+        return False
+
     def poll(self, wait: bool) -> bool:
         """Advance the kernel's preparation; True when it is ready.
 
@@ -134,19 +145,14 @@ class _Kernel:
             if self.state == "failed":  # an explicit request tries again, compiling here if need be
                 self.state = "absent"
             try:
+                if self.state == "absent" and not wait and "numba" not in sys.modules and _surely_cold():
+                    return self._start_child()  # not even Numba's import on this path
                 from . import _engine_numba as eng
 
                 if self.state == "absent":
                     if not (eng.is_compiled() or eng.is_cached()):
                         if not wait:
-                            try:
-                                self.proc = self._spawn()
-                            except OSError:  # no child processes here: the NumPy engine goes on
-                                self.state = "failed"
-                                return False
-                            self._announce(background=True)
-                            self.state = "compiling"
-                            return False
+                            return self._start_child()
                         self._announce(background=False)
                 elif self.state == "compiling":
                     if wait:
@@ -170,6 +176,26 @@ class _Kernel:
         if self.state == "compiling":  # the compile child is the parent's
             self.state = "unavailable"
             self.proc = None
+
+
+def _surely_cold() -> bool:
+    """True when no Numba cache index of the kernel exists where Numba looks (decided without importing Numba).
+
+    A found index may still be stale (``is_cached`` decides then, after
+    Numba's import); none found means a compile for certain: Numba's cache
+    locations are ``NUMBA_CACHE_DIR``, ``__pycache__`` beside the source, and
+    the user-wide ``~/.cache/numba``.
+    """
+    pattern = "_engine_numba._tasks-*.nbi"
+    here = os.path.dirname(os.path.abspath(__file__))
+    places = [os.path.join(here, "__pycache__")]
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    roots = [user] if user else []
+    roots.append(os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numba"))
+    for root in roots:
+        with contextlib.suppress(OSError):
+            places += [e.path for e in os.scandir(root) if e.is_dir() and e.name.startswith("varscale")]
+    return not any(glob.glob(os.path.join(glob.escape(p), pattern)) for p in places)
 
 
 def _compile_child() -> None:
