@@ -418,11 +418,14 @@ class _Counter:
             self.report(self.done, self.total)
 
 
+_SYNC_EVERY = 256 << 20  # bytes written between two background fdatasync calls
+
+
 def _write_sources(fh: IO[bytes], sources: Sequence[_Source], step: int, counter: _Counter) -> None:
     """Draw each tensor region by region and append its bytes; drawing the next region overlaps writing this one.
 
     One background thread writes while the main thread draws (NumPy's writes and the kernel release the GIL),
-    with at most two regions in flight.
+    with at most two regions in flight, and syncs every 256 MiB so that the disk writes back during the drawing.
     """
     pending: list[tuple[threading.Thread, list[BaseException]]] = []
 
@@ -433,9 +436,17 @@ def _write_sources(fh: IO[bytes], sources: Sequence[_Source], step: int, counter
             if errs:
                 raise errs[0]
 
+    unsynced = [0]
+
     def write(block: np.ndarray[Any, Any], errs: list[BaseException]) -> None:
         try:
             _write_block(fh, block)
+            unsynced[0] += block.nbytes
+            if unsynced[0] >= _SYNC_EVERY:  # write back while the next region is drawn: the final fsync is short
+                unsynced[0] = 0
+                fh.flush()
+                with contextlib.suppress(OSError, AttributeError, ValueError):
+                    os.fdatasync(fh.fileno())
         except BaseException as err:  # re-raised in the main thread
             errs.append(err)
 
