@@ -574,6 +574,12 @@ def init_module(
                 continue  # a shared (tied) parameter is initialized once, under its first name
             seen.add(id(param))
             name = lead + (f"{mod_name}.{local}" if mod_name else local)
+            if isinstance(param, torch.nn.parameter.UninitializedParameter):
+                raise InvalidArgumentError(
+                    f"parameter {lead + (f'{mod_name}.{local}' if mod_name else local)!r} of "
+                    f"{type(owner).__name__} is not materialized yet (a lazy module): run one forward pass "
+                    f"(or call the module on a dummy input) before init_module."
+                )
             shape = tuple(int(s) for s in param.shape)
             dtype_text = str(param.dtype).replace("torch.", "")
             rule = next((r for r in checked if _matches(r.pattern, name, local, owner)), None)
@@ -642,7 +648,7 @@ def init_module(
         message = (
             f"{len(unused)} rule(s) match no parameter: {_listing(unused)}; patterns are globs on full names "
             f"{'(with prefix ' + repr(lead.rstrip('.')) + ') ' if lead else ''}such as "
-            f"{_listing([row.name for _, _, row, _, _ in plan][:3])}."
+            f"{_listing([lead + n for n, _ in module.named_parameters()][:3]) or '(the module has no parameters)'}."
         )
         if strict:
             problems.append(message + " Pass strict=False to only warn.")

@@ -213,3 +213,12 @@ def test_bad_arguments(kwargs: dict[str, Any], error: type[Exception], match: st
     args: dict[str, Any] = {"module": Net(), "rules": RULES, "seed": SEED} | kwargs
     with pytest.raises(error, match=match):
         init_module(**args)
+
+
+def test_lazy_module_and_unused_rule_messages() -> None:
+    lazy = nn.Sequential(nn.LazyLinear(4))
+    with pytest.raises(vs.InvalidArgumentError, match=r"'0\.weight'.*not materialized.*forward pass"):
+        init_module(lazy, (), seed=0, default="torch")
+    net = nn.Sequential(nn.Linear(3, 2))
+    with pytest.raises(vs.InvalidArgumentError, match=r"match no parameter: nothing\*.*such as 0\.weight, 0\.bias"):
+        init_module(net, [("nothing*", 0.0), ("*", 0.0)], seed=0)
