@@ -204,9 +204,10 @@ def plan_region(
         run_len *= axes[last][2]
     if check is not None:
         # one int64 start per run, and while they are built the previous level and the broadcast
-        # temporary: at most 16 bytes per run (plus a few per index of the widest axis)
+        # temporary: at most 16 bytes per run (plus a few per index of the widest axis); one run
+        # (a block of whole rows) is as negligible as the full tensor's plan
         runs = math.prod(axes[i][2] for i in range(last))
-        check(out_shape, 16 * runs + 24 * max((axes[i][2] for i in range(last)), default=0))
+        check(out_shape, 0 if runs == 1 else 16 * runs + 24 * max(axes[i][2] for i in range(last)))
     strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
     base = sum(axes[i][0] * strides[i] for i in range(len(shape)))
     starts = np.array([base], dtype=np.int64)
