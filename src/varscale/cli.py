@@ -216,6 +216,13 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--compressor", default="none", metavar="NAME",
                     help="Zarr codec: none (the default: random floats barely compress), zstd, zstd:LEVEL, gzip, "
                          "blosc")
+    sa.add_argument("--dask", action="store_true",
+                    help=".zarr: chunks drawn and written by dask.distributed workers (a local cluster unless "
+                         "--scheduler)")
+    sa.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="with --dask: an existing scheduler; the store must be on a file system every worker shares")
+    sa.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="with --dask and no --scheduler: local worker processes (default: the CPU count)")
 
     pl = sub.add_parser("plot", help="PNG histogram of a sample against the exact density")
     pl.add_argument("spec", help=spec_help)
@@ -461,6 +468,9 @@ def _sample(args: argparse.Namespace) -> int:
     target = check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
     if args.compressor != "none" and not out.endswith(".zarr"):
         raise _UsageError(f"--compressor applies to .zarr outputs only; received --out {out!r}")
+    if args.dask and not out.endswith(".zarr"):
+        raise _UsageError(f"--dask applies to .zarr outputs only (use varscale init --dask for shard files); "
+                          f"received --out {out!r}")
     if out.endswith(".npy") and args.engine is not None:
         arr = init(args.shape, args.dtype, engine=args.engine)
         with atomic_output(target, args.force) as fh:
@@ -480,8 +490,9 @@ def _sample(args: argparse.Namespace) -> int:
         _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar,
                                 provenance={"spec": args.spec, "seed": args.seed})
     else:
-        _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar,
-                         compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed})
+        with _dask_client(args):  # an active client: Dask's store runs on its workers
+            _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar,
+                             compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed})
     bar.finish()
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0

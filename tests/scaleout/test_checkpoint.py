@@ -558,3 +558,21 @@ def test_sampled_regions_are_runs_of_the_writer_s_regions() -> None:
             assert runs[start] == (region, n), (shape, region, start, n)
         checked += 1
     assert checked > 50
+
+
+def test_sample_zarr_chunks_written_by_dask_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    zarr = pytest.importorskip("zarr")
+    distributed = pytest.importorskip("distributed")
+    base = ["sample", "glorot_uniform", "--shape", "300,200", "--seed", "4", "--no-progress"]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        code, _, err = _run([*base, "--out", str(tmp_path / "w.zarr"), "--dask", "--scheduler",
+                             cluster.scheduler_address], capsys)
+        assert code == 0, err
+        with distributed.Client(cluster) as client:
+            logs = client.run(lambda dask_worker: len(dask_worker.state.log))
+    assert sum(logs.values()) > 0  # the cluster's workers ran the store's tasks
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "w.zarr"), mode="r")[...],
+                                  vs.GlorotUniform(seed=4)((300, 200)))
+    code, _, err = _run([*base, "--out", str(tmp_path / "w.npy"), "--dask"], capsys)
+    assert code == 2 and "--dask" in err
