@@ -117,7 +117,8 @@ class _Kernel:
         # this varscale's folder goes last on the child's path: found when nothing else provides varscale,
         # and never shadowing the standard library (as a PYTHONPATH entry would)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = f"import sys; sys.path.append({root!r}); from varscale._generate import _compile_child; _compile_child()"
+        code = (f"import os, sys; os.nice(10); sys.path.append({root!r}); "
+                "from varscale._generate import _compile_child; _compile_child()")
         return subprocess.Popen(
             [sys.executable, "-c", code],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -201,11 +202,9 @@ def _surely_cold() -> bool:
 def _compile_child() -> None:
     """The background compile's child process: compile the kernel into Numba's on-disk cache.
 
-    At a lower priority: on a busy machine the foreground work (the NumPy
-    engine drawing meanwhile) goes first.
+    Started at a lower priority (``nice 10``, before any import): on a busy
+    machine the foreground work, the NumPy engine drawing meanwhile, goes first.
     """
-    with contextlib.suppress(OSError):
-        os.nice(10)
     from . import _engine_numba as eng
 
     eng.compile_kernel()
