@@ -298,8 +298,8 @@ def truncated_normal_std(alpha: float, beta: float) -> float:
     Example:
         >>> round(truncated_normal_std(-2.0, 2.0), 15)
         0.87962566103424
-        >>> truncated_normal_std(-1e-8, 1e-8) * 3 ** 0.5  # the uniform limit: half-width/sqrt(3)
-        1e-08
+        >>> round(truncated_normal_std(-1e-8, 1e-8) * 3 ** 0.5 / 1e-8, 12)  # the uniform limit: half-width/sqrt(3)
+        1.0
     """
     alpha, beta = float(alpha), float(beta)
     if math.isnan(alpha) or math.isnan(beta) or not alpha < beta:

@@ -74,8 +74,8 @@ def truncated_std_factor(cut: float) -> float:
     Example:
         >>> round(truncated_std_factor(2.0), 8)
         0.87962566
-        >>> truncated_std_factor(2e-8) * 3 ** 0.5
-        2e-08
+        >>> round(truncated_std_factor(2e-8) * 3 ** 0.5 / 2e-8, 12)
+        1.0
     """
     if cut == 2.0:
         return C
