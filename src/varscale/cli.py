@@ -468,6 +468,8 @@ def _sample(args: argparse.Namespace) -> int:
     target = check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
     if args.compressor != "none" and not out.endswith(".zarr"):
         raise _UsageError(f"--compressor applies to .zarr outputs only; received --out {out!r}")
+    if (args.scheduler is not None or args.workers is not None) and not args.dask:
+        raise _UsageError("--scheduler and --workers apply with --dask only")
     if args.dask and not out.endswith(".zarr"):
         raise _UsageError(f"--dask applies to .zarr outputs only (use varscale init --dask for shard files); "
                           f"received --out {out!r}")
@@ -696,6 +698,9 @@ def _init(args: argparse.Namespace) -> int:
                           f"file (a single file is written again whole); received --out {args.out!r}")
     if sharded and str(args.out).endswith((".npy", ".zarr", ".json", ".bin", ".pt", ".pth")):
         raise _UsageError(f"--out must be FILE.safetensors or a folder for shard files; received {args.out!r}")
+    if (args.scheduler is not None or args.workers is not None) and not (args.dask and sharded):
+        raise _UsageError("--scheduler and --workers apply with --dask and a folder --out (shard files written by "
+                          "Dask workers)")
     limit = _io().parse_size(args.max_shard_size if args.max_shard_size is not None else _io().MAX_SHARD_SIZE,
                              "max_shard_size")
     raw: list[tuple[str, str]] = []
@@ -899,8 +904,10 @@ def _verify(args: argparse.Namespace) -> int:
     if rec:
         print(f"{args.path}: varscale {rec.get('varscale_version', '?')}, stream v{rec.get('stream_version', '?')}, "
               f"seed {rec.get('seed', '-')}, layout {rec.get('layout') or '-'}")
-    for file, tensor, why in report.mismatches:
+    for file, tensor, why in report.mismatches[:50]:
         print(f"MISMATCH {_escape(file)}: {_escape(tensor)}: {why}")
+    if len(report.mismatches) > 50:
+        print(f"MISMATCH … {len(report.mismatches) - 50} more (varscale.io.verify returns them all)")
     for file, tensor, why in report.skipped[:20]:
         print(f"skipped  {_escape(file)}: {_escape(tensor)}: {why}")
     if len(report.skipped) > 20:
