@@ -917,7 +917,7 @@ def _index_bytes(files: Mapping[str, Sequence[_Source]], record: Mapping[str, An
     total_parameters = sum(s.size for group in files.values() for s in group)
     index = {"metadata": {"total_parameters": total_parameters, "total_size": total_size, PROVENANCE_KEY: record},
              "weight_map": weight_map}
-    return (json.dumps(index, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    return (json.dumps(index, indent=2, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
 
 
 def _is_checkpoint_dir(path: Path) -> bool:
