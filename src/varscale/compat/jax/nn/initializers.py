@@ -1,4 +1,11 @@
-"""JAX ``jax.nn.initializers`` variance scaling on varscale's stream.
+"""JAX ``jax.nn.initializers`` on varscale's stream.
+
+Besides variance scaling (below), the module mirrors ``uniform(scale)``,
+``normal(stddev)``, ``truncated_normal(stddev, dtype, lower, upper)``,
+``orthogonal(scale, column_axis)`` and ``delta_orthogonal(scale,
+column_axis)`` (drawn from varscale's stream, concrete or traced keys), and
+the exact ``constant(value)``, ``zeros`` and ``ones``: JAX's signatures
+``init(key, shape, dtype, out_sharding=None)``, JAX's dtype errors.
 
 Mirrors ``jax/_src/nn/initializers.py`` of jax 0.10 (the code, not its
 docstrings):
@@ -98,6 +105,8 @@ from ....stream import Stream, derive_stream, resolve_seed
 __all__ = [
     "Initializer",
     "NegativeDimensionError",
+    "constant",
+    "delta_orthogonal",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -106,9 +115,15 @@ __all__ = [
     "kaiming_uniform",
     "lecun_normal",
     "lecun_uniform",
+    "normal",
+    "ones",
+    "orthogonal",
+    "truncated_normal",
+    "uniform",
     "variance_scaling",
     "xavier_normal",
     "xavier_uniform",
+    "zeros",
 ]
 
 Initializer = Callable[..., Any]
@@ -495,3 +510,364 @@ xavier_uniform = glorot_uniform
 xavier_normal = glorot_normal
 kaiming_uniform = he_uniform
 kaiming_normal = he_normal
+
+
+# -- the rest of jax.nn.initializers: uniform / normal / truncated_normal / orthogonal / delta_orthogonal
+# -- (varscale's stream, concrete or traced keys) and the exact constant / zeros / ones -------------------
+
+
+def _float_only(op: str, dt: np.dtype[Any]) -> None:
+    if not _is_floating(dt):
+        raise ValueError(f"dtype argument to `{op}` must be a float dtype, got {dt.name}")
+
+
+def _check_dims(dims: tuple[int, ...]) -> None:
+    if any(d < 0 for d in dims):
+        raise NegativeDimensionError(
+            f"Only non-negative indices are allowed when broadcasting static shapes, but got shape {dims}."
+        )
+
+
+def _param(value: Any, dt: np.dtype[Any]) -> Any:
+    """``jnp.array(value, dtype)`` as a Python number: the parameter rounded to the target dtype, as JAX."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        arr = np.array(np.asarray(value), dtype=dt)
+    return complex(arr) if dt.kind == "c" else float(arr)
+
+
+def _stream_of(key: Any) -> Any:
+    return _Traced(key) if _is_traced(key) else _key_stream(key)
+
+
+def uniform(scale: Any = 1e-2, dtype: Any = None, *, as_jax: bool = False) -> Initializer:
+    """``jax.nn.initializers.uniform``: ``U[0, scale)`` (``random.uniform(key, shape, dtype) * scale``).
+
+    ``scale`` is rounded to the target dtype first, as JAX's ``jnp.array(scale, dtype)``.
+
+    Args:
+        scale: the upper bound (a negative scale gives ``U(scale, 0]``, as JAX).
+        dtype: default dtype (float32 unless x64 is on); floating only (JAX's ``ValueError``).
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> w = initializers.uniform(scale=0.5)(0, (1000,))
+        >>> bool(w.min() >= 0.0 and w.max() <= 0.5)
+        True
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        _float_only("uniform", dt)
+        _check_dims(dims)
+        s = _param(scale, dt)
+        stream = _stream_of(key)
+        values = _draw_real(dims, dt, uniform_sampler(min(0.0, s), max(0.0, s)), stream)
+        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+
+    return init
+
+
+def _complex_normal(dims: tuple[int, ...], stream: Any) -> np.ndarray[Any, Any]:
+    """Standard complex normal in complex128: real and imaginary parts each ``N(0, 1/2)``, as JAX."""
+    if isinstance(stream, _Traced):
+        raise TypeError("complex dtypes are not drawn under a JAX transformation (jit, eval_shape, vmap); "
+                        "call the initializer with a concrete key.")
+    half = normal_sampler(0.0, math.sqrt(0.5))
+    re = draw(dims, "float64", half, stream)
+    im = draw(dims, "float64", half, Stream(stream.seed, stream.stream ^ _SECOND_ID))
+    out: np.ndarray[Any, Any] = re + 1j * im
+    return out
+
+
+def normal(stddev: Any = 1e-2, dtype: Any = None, *, as_jax: bool = False) -> Initializer:
+    """``jax.nn.initializers.normal``: ``N(0, stddev²)`` (``random.normal(key, shape, dtype) * stddev``).
+
+    Complex dtypes as JAX: real and imaginary parts each ``N(0, stddev²/2)`` (from two varscale streams;
+    concrete keys only).
+
+    Args:
+        stddev: the standard deviation (rounded to the dtype first, as JAX).
+        dtype: default dtype; floating or complex (JAX's ``ValueError`` otherwise).
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> w = initializers.normal(stddev=0.02)(0, (512, 512))
+        >>> round(float(w.std()), 3)
+        0.02
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        if not _is_floating(dt) and dt.kind != "c":
+            raise _dtype_error("normal", dt)
+        _check_dims(dims)
+        s = _param(stddev, dt)
+        stream = _stream_of(key)
+        if dt.kind == "c":
+            values: Any = (_complex_normal(dims, stream) * s).astype(dt)
+        else:
+            values = _draw_real(dims, dt, normal_sampler(0.0, abs(s)), stream)
+        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+
+    return init
+
+
+def truncated_normal(
+    stddev: Any = 1e-2, dtype: Any = None, lower: Any = -2.0, upper: Any = 2.0, *, as_jax: bool = False
+) -> Initializer:
+    """``jax.nn.initializers.truncated_normal``: ``stddev · z``, ``z`` a standard normal truncated to
+    ``[lower, upper]``.
+
+    As JAX, ``stddev`` scales the truncated variate (the realized std is ``0.88·stddev`` for the default
+    ±2 cut). Drawn by exact inverse-CDF truncation.
+
+    Args:
+        stddev: the scale (rounded to the dtype first, as JAX).
+        dtype: default dtype; floating only (JAX's ``ValueError``).
+        lower: lower bound of ``z``, in standard deviations.
+        upper: upper bound of ``z``, in standard deviations.
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> w = initializers.truncated_normal(stddev=1.0, lower=-1.0, upper=0.5)(0, (1000,))
+        >>> bool(w.min() >= -1.0 and w.max() <= 0.5)
+        True
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        _float_only("truncated_normal", dt)
+        _check_dims(dims)
+        s = _param(stddev, dt)
+        lo, hi = float(lower), float(upper)
+        if s < 0:  # stddev · z with z in [lo, hi] is |stddev| · z' with z' in [-hi, -lo]
+            lo, hi = -hi, -lo
+        a = abs(s)
+        sampler = normal_sampler(0.0, 0.0) if a == 0.0 else normal_sampler(0.0, a, lo * a, hi * a)
+        stream = _stream_of(key)
+        values = _draw_real(dims, dt, sampler, stream)
+        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+
+    return init
+
+
+def _orthogonal_values(key: Any, dims: tuple[int, ...], dt: np.dtype[Any], scale: Any, column_axis: int) -> Any:
+    """JAX's orthogonal initializer body: ``(values, traced)``."""
+    if not _is_floating(dt) and dt.kind != "c":
+        raise _dtype_error("normal", dt)
+    if len(dims) < 2:
+        raise ValueError("orthogonal initializer requires at least a 2D shape")
+    _check_dims(dims)
+    traced = _is_traced(key)
+    if any(d == 0 for d in dims):
+        return np.zeros(dims, dtype=dt), traced
+    n_cols = dims[column_axis]
+    n_rows = math.prod(dims) // n_cols
+    rest = (*(int(d) for d in np.delete(np.array(dims), column_axis)), n_cols)
+    s = _param(scale, dt)
+    big, small = max(n_rows, n_cols), min(n_rows, n_cols)
+    if traced:
+        import jax.numpy as jnp
+
+        from ...._engine_jax import draw as draw_jax
+
+        name = "bfloat16" if dt == BFLOAT16 else dt.name
+        if name not in _NATIVE:
+            raise TypeError(f"under a JAX transformation varscale draws float16, bfloat16, float32 or float64; "
+                            f"received dtype {name}.")
+        # the Gaussian matrix from the engine (the stream's bits, in the target dtype); QR by jnp.linalg.qr
+        z = draw_jax((big, small), name, normal_sampler(0.0, 1.0), _Traced(key).key)
+        q, r = jnp.linalg.qr(z)
+        q = q * jnp.expand_dims(jnp.sign(jnp.diagonal(r)), -2)
+        if n_rows < n_cols:
+            q = q.T
+        q = jnp.moveaxis(jnp.reshape(q, tuple(int(d) for d in rest)), -1, column_axis)
+        return jnp.array(s, q.dtype) * q, True
+    stream = _key_stream(key)
+    if dt.kind == "c":
+        z = _complex_normal((big, small), stream)
+        q, r = np.linalg.qr(z)
+        d = np.diagonal(r)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            phase = np.where(d == 0, 0, d / np.abs(d))
+        q = q * phase[None, :]
+        if n_rows < n_cols:
+            q = q.T
+        q = np.moveaxis(q.reshape(rest), -1, column_axis)
+        return (s * q).astype(dt), False
+    from ...._basic import round_float64
+
+    # the Gaussian matrix in the target dtype (the same values a traced key draws), QR in float64
+    z = np.asarray(_draw_real((big, small), dt, normal_sampler(0.0, 1.0), stream), dtype=np.float64)
+    q, r = np.linalg.qr(z)
+    q = q * np.sign(np.diagonal(r))[None, :]
+    if n_rows < n_cols:
+        q = q.T
+    q = np.moveaxis(q.reshape(rest), -1, column_axis)
+    name = "bfloat16" if dt == BFLOAT16 else dt.name
+    if name in _NATIVE:
+        return round_float64(s * q, name), False
+    return (s * q).astype(dt), False
+
+
+def orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None, *, as_jax: bool = False) -> Initializer:
+    """``jax.nn.initializers.orthogonal``: ``scale`` times a (semi-)orthogonal matrix.
+
+    As JAX: the shape is ``(n_rows, n_cols)`` with ``n_cols = shape[column_axis]``; a standard normal matrix
+    of shape ``(max, min)`` is factorized by QR, ``Q`` takes the signs of ``diag(R)`` (the phases, for
+    complex dtypes) and is transposed when ``n_rows < n_cols``, then reshaped with the column axis moved
+    back to ``column_axis``. As JAX, the Gaussian matrix is drawn in ``dtype`` (from varscale's stream: the
+    same bits for a concrete key and, under ``jax.jit``, a traced one). With a concrete key it is
+    factorized by ``numpy.linalg.qr`` in float64 and rounded once to ``dtype``; with a traced key by
+    ``jnp.linalg.qr`` in ``dtype`` (Q agrees to the dtype's precision). ``out_sharding`` raises
+    ``NotImplementedError``, as in JAX.
+
+    Args:
+        scale: the gain.
+        column_axis: the axis holding the columns.
+        dtype: default dtype; floating or complex (complex with a concrete key only).
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.jax.nn import initializers
+        >>> q = initializers.orthogonal()(0, (8, 4), "float64")
+        >>> bool(np.allclose(q.T @ q, np.eye(4)))
+        True
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        if out_sharding is not None:
+            raise NotImplementedError
+        dims = _canonicalize_shape(shape)
+        values, traced = _orthogonal_values(key, dims, _as_dtype(dtype), scale, column_axis)
+        return _finish(values, as_jax, None, traced=traced)
+
+    return init
+
+
+def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None, *,
+                     as_jax: bool = False) -> Initializer:
+    """``jax.nn.initializers.delta_orthogonal``: an orthogonal matrix at the kernel's spatial center.
+
+    For 3-D, 4-D and 5-D shapes ``(*spatial, in, out)`` with ``in <= out``: zeros everywhere except
+    ``W[(k-1)//2, ...]`` (each spatial axis), which is :func:`orthogonal` ``(scale, column_axis)`` of
+    ``shape[-2:]`` drawn with the same key (Xiao et al., 2018).
+
+    Raises:
+        ValueError: JAX's messages for the rank and for ``in > out``.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat.jax.nn import initializers
+        >>> w = initializers.delta_orthogonal()(0, (3, 3, 4, 4), "float64")
+        >>> bool(np.allclose(w[1, 1].T @ w[1, 1], np.eye(4))), float(abs(w[0]).max())
+        (True, 0.0)
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        if out_sharding is not None:
+            raise NotImplementedError
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        if len(dims) not in (3, 4, 5):
+            raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
+        if dims[-1] < dims[-2]:
+            raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
+        ortho, traced = _orthogonal_values(key, dims[-2:], dt, scale, column_axis)
+        center = tuple((k - 1) // 2 for k in dims[:-2])
+        if traced:
+            import jax.numpy as jnp
+
+            return _finish(jnp.zeros(dims, dtype=ortho.dtype).at[center].set(ortho), True, None, traced=True)
+        w = np.zeros(dims, dtype=dt)
+        w[center] = ortho
+        return _finish(w, as_jax, None)
+
+    return init
+
+
+def _exact(key: Any, dims: tuple[int, ...], values: np.ndarray[Any, Any], as_jax: bool, out_sharding: Any) -> Any:
+    return _finish(values, as_jax, out_sharding, traced=_is_traced(key))
+
+
+def constant(value: Any, dtype: Any = None, *, as_jax: bool = False) -> Initializer:
+    """``jax.nn.initializers.constant``: ``jnp.full(shape, value, dtype)`` (exact; the key is unused).
+
+    Args:
+        value: a scalar or an array broadcastable to the shape.
+        dtype: default dtype (float32 unless x64 is on); any dtype.
+        as_jax: varscale extension (keyword only): return ``jax.Array``.
+
+    Returns:
+        ``init(key, shape, dtype=dtype, out_sharding=None)``.
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> initializers.constant(-7)(0, (2, 3)).tolist()
+        [[-7.0, -7.0, -7.0], [-7.0, -7.0, -7.0]]
+    """
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        dims = _canonicalize_shape(shape)
+        _check_dims(dims)
+        dt = _as_dtype(dtype)
+        return _exact(key, dims, np.full(dims, np.asarray(value), dtype=dt), as_jax, out_sharding)
+
+    return init
+
+
+def zeros(key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None, *, as_jax: bool = False) -> Any:
+    """``jax.nn.initializers.zeros``: an array of zeros (the key is unused).
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> initializers.zeros(0, (2,)).tolist()
+        [0.0, 0.0]
+    """
+    dims = _canonicalize_shape(shape)
+    _check_dims(dims)
+    return _exact(key, dims, np.zeros(dims, dtype=_as_dtype(dtype)), as_jax, out_sharding)
+
+
+def ones(key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None, *, as_jax: bool = False) -> Any:
+    """``jax.nn.initializers.ones``: an array of ones (the key is unused).
+
+    Example:
+        >>> from varscale.compat.jax.nn import initializers
+        >>> initializers.ones(0, (2,), "int32").tolist()
+        [1, 1]
+    """
+    dims = _canonicalize_shape(shape)
+    _check_dims(dims)
+    return _exact(key, dims, np.ones(dims, dtype=_as_dtype(dtype)), as_jax, out_sharding)
