@@ -576,3 +576,48 @@ def test_sample_zarr_chunks_written_by_dask_workers(tmp_path: Path, capsys: pyte
                                   vs.GlorotUniform(seed=4)((300, 200)))
     code, _, err = _run([*base, "--out", str(tmp_path / "w.npy"), "--dask"], capsys)
     assert code == 2 and "--dask" in err
+
+
+_FROM_PRETRAINED = r"""
+import glob, json, sys
+import torch
+from safetensors.torch import load_file
+from transformers import LlamaConfig, LlamaForCausalLM
+
+folder, step = sys.argv[1], sys.argv[2]
+cfg = LlamaConfig(hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=300, tie_word_embeddings=False)
+if step == "shapes":
+    with torch.device("meta"):
+        model = LlamaForCausalLM(cfg)
+    print(json.dumps({k: list(v.shape) for k, v in model.state_dict().items()}))
+else:
+    cfg.save_pretrained(folder)
+    model = LlamaForCausalLM.from_pretrained(folder, dtype=torch.bfloat16)
+    want = {}
+    for f in glob.glob(folder + "/*.safetensors"):
+        want.update(load_file(f))
+    got = model.state_dict()
+    assert set(got) == set(want), set(got) ^ set(want)
+    assert all(torch.equal(got[k].view(torch.int16), want[k].view(torch.int16)) for k in want)
+    print("loaded", len(want))
+"""
+
+
+def test_transformers_from_pretrained_loads_the_sharded_folder(tmp_path: Path) -> None:
+    """A tiny Llama's shapes from transformers itself, `varscale init` into a folder, `from_pretrained` reads it."""
+    pytest.importorskip("transformers")
+    script = tmp_path / "load.py"
+    script.write_text(_FROM_PRETRAINED)
+    shapes = subprocess.run([sys.executable, str(script), "-", "shapes"], capture_output=True, text=True, timeout=300)
+    assert shapes.returncode == 0, shapes.stderr
+    (tmp_path / "shapes.json").write_text(shapes.stdout.strip().splitlines()[-1])
+    out = tmp_path / "llama"
+    argv = _init_argv(tmp_path / "shapes.json", out, "--max-shard-size", "40KB", dtype="bfloat16",
+                      rules=["*norm*=ones", "*=normal(std=0.02)"])
+    done = subprocess.run([sys.executable, "-m", "varscale", *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(list(out.glob("model-*-of-*.safetensors"))) > 2
+    loaded = subprocess.run([sys.executable, str(script), str(out), "load"], capture_output=True, text=True,
+                            timeout=300)
+    assert loaded.returncode == 0 and "loaded 21" in loaded.stdout, loaded.stderr[-2000:]
