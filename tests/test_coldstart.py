@@ -129,6 +129,31 @@ def test_the_kernel_is_prepared_after_enough_elements(monkeypatch: pytest.Monkey
     assert started == [False]
 
 
+@pytest.mark.parametrize(("compile_during", "order"), [(1 << 28, ["numpy", "poll"]), (1 << 20, ["poll", "numpy"])])
+def test_cold_compile_starts_after_a_request_too_short_for_it(
+    compile_during: int, order: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Surely cold: the compile child starts after a request it could not finish within, else right away."""
+    kernel = _generate._Kernel()
+    monkeypatch.setattr(_generate, "_KERNEL", kernel)
+    monkeypatch.setattr(_generate, "COMPILE_DURING", compile_during)
+    monkeypatch.setattr(_generate, "_surely_cold", lambda: True)
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    events: list[str] = []
+    monkeypatch.setattr(kernel, "poll", lambda wait: events.append("poll"))
+    real = _engine_numpy.fill
+
+    def ref_fill(*args: Any) -> None:
+        events.append("numpy")
+        real(*args)
+
+    monkeypatch.setattr(_engine_numpy, "fill", ref_fill)
+    got = vs.HeNormal(seed=8)((2048, 2048))
+    monkeypatch.undo()
+    assert events == order
+    assert _bits(got) == _bits(vs.HeNormal(seed=8)((2048, 2048), engine="numpy"))
+
+
 class _FakeKernelModule:
     """Stands in for ``_engine_numba`` in the preparation logic: cached or not, compile counted."""
 
