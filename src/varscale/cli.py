@@ -465,7 +465,11 @@ def _sample(args: argparse.Namespace) -> int:
     if not out.endswith((".npy", ".safetensors", ".zarr")):
         raise _UsageError(f"--out must end in .npy, .safetensors or .zarr; received {out!r}")
     init = _init_of(args.spec, args.shape, args.seed, args.layout)
-    target = check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
+    url = re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", out) is not None
+    if url and not out.endswith(".zarr"):
+        raise _UsageError(f"only a .zarr --out may be a URL (fsspec: s3://, gs://, memory://, file://...); "
+                          f"received {out!r}")
+    target: Any = out if url else check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
     if args.compressor != "none" and not out.endswith(".zarr"):
         raise _UsageError(f"--compressor applies to .zarr outputs only; received --out {out!r}")
     if (args.scheduler is not None or args.workers is not None) and not args.dask:
@@ -479,8 +483,13 @@ def _sample(args: argparse.Namespace) -> int:
             np.save(fh, arr, allow_pickle=False)
         print(f"wrote {target} shape={arr.shape} dtype={arr.dtype}")
         return 0
-    nbytes = _check_space(target, [args.shape], args.dtype)
-    bar = _Progress(f"sample {target.name}", nbytes, not args.no_progress)
+    if url:  # no free-space check on a remote file system
+        from ._dtypes import resolve_dtype
+
+        nbytes = math.prod(args.shape) * resolve_dtype(args.dtype)[1].itemsize
+    else:
+        nbytes = _check_space(target, [args.shape], args.dtype)
+    bar = _Progress(f"sample {out.rstrip('/').rpartition('/')[2]}", nbytes, not args.no_progress)
     if out.endswith(".npy"):
         try:
             io = _io()

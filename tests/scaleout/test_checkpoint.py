@@ -621,3 +621,50 @@ def test_transformers_from_pretrained_loads_the_sharded_folder(tmp_path: Path) -
     loaded = subprocess.run([sys.executable, str(script), str(out), "load"], capture_output=True, text=True,
                             timeout=300)
     assert loaded.returncode == 0 and "loaded 21" in loaded.stdout, loaded.stderr[-2000:]
+
+
+@pytest.mark.parametrize("scheme", ["memory", "file"])
+def test_zarr_to_an_fsspec_url(scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    zarr = pytest.importorskip("zarr")
+    fsspec = pytest.importorskip("fsspec")
+    pytest.importorskip("dask")
+    root = f"memory://ck-{tmp_path.name}" if scheme == "memory" else f"file://{tmp_path}"
+    url = f"{root}/w.zarr"
+    base = ["sample", "he_uniform", "--shape", "120,80", "--seed", "5", "--no-progress"]
+    code, out, err = _run([*base, "--out", url], capsys)
+    assert code == 0 and url in out, err
+    np.testing.assert_array_equal(zarr.open_array(url, mode="r")[...], vs.HeUniform(seed=5)((120, 80)))
+    fs, path = fsspec.core.url_to_fs(root)
+    assert [e.rstrip("/").rpartition("/")[2] for e in fs.ls(path, detail=False)] == ["w.zarr"]  # no temporary
+    code, out, _ = _run(["verify", url, "--sample", "all"], capsys)
+    assert code == 0 and "1 tensor(s) re-drawn and equal" in out
+    code, _, err = _run([*base, "--out", url], capsys)
+    assert code == 1 and "existing" in err and "force" in err
+    assert _run([*base, "--seed", "6", "--out", url, "--force"], capsys)[0] == 0
+    np.testing.assert_array_equal(zarr.open_array(url, mode="r")[...], vs.HeUniform(seed=6)((120, 80)))
+    fs.mkdir(f"{path}/mine")
+    fs.pipe(f"{path}/mine/notes.txt", b"keep")
+    code, _, err = _run([*base, "--out", f"{root}/mine", "--force"], capsys)
+    assert code == 2  # not .zarr
+    code, _, err = _run([*base, "--out", f"{root}/w.npy"], capsys)
+    assert code == 2 and "URL" in err
+    mine = f"{root}/mine.zarr"
+    fs.mkdir(f"{path}/mine.zarr")
+    fs.pipe(f"{path}/mine.zarr/notes.txt", b"keep")
+    code, _, err = _run([*base, "--out", mine, "--force"], capsys)
+    assert code == 1 and "not a Zarr store" in err
+    assert fs.cat(f"{path}/mine.zarr/notes.txt") == b"keep"
+
+
+def test_zarr_url_interrupted_leaves_nothing(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    pytest.importorskip("zarr")
+    root = f"memory://stop-{tmp_path.name}"
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vs.io.write_zarr(f"{root}/w.zarr", vs.HeNormal(seed=1), (256, 64), chunks=(16, 64), progress=stop)
+    fs, path = fsspec.core.url_to_fs(root)
+    assert not fs.exists(path) or fs.ls(path, detail=False) == []
