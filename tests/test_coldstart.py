@@ -225,18 +225,34 @@ def test_library_use_logs_the_compile(monkeypatch: pytest.MonkeyPatch, caplog: p
 
 
 def test_surely_cold_looks_where_numba_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The index Numba would read (named after ``_tasks``'s first line), in the places Numba would use."""
+    from varscale import _engine_numba
+
+    first = _engine_numba._tasks.py_func.__code__.co_firstlineno
+    name = f"_engine_numba._tasks-{first}.py{sys.version_info[0]}{sys.version_info[1]}.nbi"
+    pkg = tmp_path / "pkg" / "varscale"
+    pkg.mkdir(parents=True)
+    (pkg / "_engine_numba.py").write_text(Path(_engine_numba.__file__).read_text())
+    monkeypatch.setattr(_generate.os.path, "abspath", lambda p: str(pkg / "_generate.py"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(_generate.os.path, "abspath", lambda p: str(tmp_path / "pkg" / "varscale" / "_generate.py"))
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
-    assert _generate._surely_cold()
-    for place in (tmp_path / "cache" / "varscale_0a1b", tmp_path / "pkg" / "varscale" / "__pycache__",
-                  tmp_path / "xdg" / "numba" / "varscale_99"):
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    places = [pkg / "__pycache__", tmp_path / "xdg" / "numba" / "varscale_99"]
+    for env, place in [(None, places[0]), (None, places[1]), (str(tmp_path / "c"), tmp_path / "c" / "varscale_0a1b")]:
+        if env is not None:
+            monkeypatch.setenv("NUMBA_CACHE_DIR", env)
+        assert _generate._surely_cold()
         place.mkdir(parents=True)
-        index = place / "_engine_numba._tasks-313.py311.nbi"
-        index.write_bytes(b"")
-        assert not _generate._surely_cold(), place
-        index.unlink()
+        (place / name.replace(f"-{first}.", f"-{first + 1}.")).write_bytes(b"")  # another version's index
         assert _generate._surely_cold(), place
+        (place / name).write_bytes(b"")
+        assert not _generate._surely_cold(), place
+        if env is not None:  # with NUMBA_CACHE_DIR set, the other places do not count
+            (place / name).unlink()
+            for other in places:
+                (other / name).write_bytes(b"")
+            assert _generate._surely_cold()
+        else:
+            (place / name).unlink()
 
 
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,7 +28,6 @@ the child as is (it runs on plain threads, no OpenMP).
 from __future__ import annotations
 
 import contextlib
-import glob
 import importlib.util
 import logging
 import math
@@ -186,23 +185,34 @@ class _Kernel:
 
 
 def _surely_cold() -> bool:
-    """True when no Numba cache index of the kernel exists where Numba looks (decided without importing Numba).
+    """True when Numba's cache surely lacks the kernel (decided without importing Numba).
 
-    A found index may still be stale (``is_cached`` decides then, after
-    Numba's import); none found means a compile for certain: Numba's cache
-    locations are ``NUMBA_CACHE_DIR``, ``__pycache__`` beside the source, and
-    the user-wide ``~/.cache/numba``.
+    Numba caches in ``NUMBA_CACHE_DIR`` when it is set, else in ``__pycache__``
+    beside the source, else in ``~/.cache/numba``; the index file is named
+    after the function and its first line (``_engine_numba._tasks-313.py311.nbi``).
+    A found index may still be stale (``is_cached`` decides then, after Numba's
+    import); none found means a compile for certain.
     """
-    pattern = "_engine_numba._tasks-*.nbi"
     here = os.path.dirname(os.path.abspath(__file__))
-    places = [os.path.join(here, "__pycache__")]
+    try:
+        with open(os.path.join(here, "_engine_numba.py"), encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        line = next(i for i, text in enumerate(lines) if text.startswith("def _tasks("))
+        while line > 0 and lines[line - 1].startswith("@"):
+            line -= 1  # the first line of a decorated function is its first decorator's
+    except (OSError, StopIteration):
+        return False
+    name = f"_engine_numba._tasks-{line + 1}.py{sys.version_info[0]}{sys.version_info[1]}.nbi"
     user = os.environ.get("NUMBA_CACHE_DIR")
-    roots = [user] if user else []
-    roots.append(os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numba"))
+    if user:
+        roots, places = [user], []
+    else:
+        roots = [os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numba")]
+        places = [os.path.join(here, "__pycache__")]
     for root in roots:
         with contextlib.suppress(OSError):
             places += [e.path for e in os.scandir(root) if e.is_dir() and e.name.startswith("varscale")]
-    return not any(glob.glob(os.path.join(glob.escape(p), pattern)) for p in places)
+    return not any(os.path.exists(os.path.join(p, name)) for p in places)
 
 
 def _compile_child() -> None:
