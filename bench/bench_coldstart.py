@@ -136,6 +136,32 @@ def dtype_after_dtype() -> float:
     return float(json.loads(out.strip().splitlines()[-1]))
 
 
+OPTIONS = [
+    "Options measured on the way (2 shared cores, loaded, so ratios rather than absolute times; kept where noted):",
+    "",
+    "- one compiled signature for every dtype (the output format a runtime argument; kept): before, each of "
+    "float32, float64 and float16/bfloat16 compiled its own specialization (15.2 s, 13.9 s, 17.0 s in one "
+    "process); now one compile serves all four;",
+    "- the `parallel=True`/`prange` wrapper cost 3.1 s of that compile (parfor passes); replaced by slabs on "
+    "plain threads around the `nogil` kernel (kept): the same per-thread CPU time (8192², 1 thread, three "
+    "paired runs: uniform 585/591, 692/553, 577/596 Melem/s old/new; normal 231/230, 254/250, 258/200), "
+    "no threading layer, fork-safe;",
+    "- `inline=\"always\"` dropped from the helpers: compile 5.9 s instead of 9.8 s but half the throughput "
+    "(normal ~95 instead of ~190 Melem/s): not kept;",
+    "- compiling in a background thread of the same process while the NumPy engine draws: the NumPy engine "
+    "became about 5x slower (the compile holds the GIL): replaced by a child process (kept), at nice 10, "
+    "started after a request shorter than the compile (a child started at once added 0.7 s to a 1.5 s "
+    "4096² draw);",
+    "- the crossover: once loaded, the kernel beats the NumPy engine from 256 elements up (12 vs 88 µs; "
+    "7-20x from 4096 up), so it serves every size; loading it costs Numba's import plus the cache load "
+    "(0.5-1 s), so a process loads it only after 4M elements drawn by the NumPy engine;",
+    "- not reached here: float64/float16/bfloat16 first draws are bounded by the NumPy engine's own speed "
+    "(its 16-bit rounding costs about as much as the normal transform), and a warm-cache first call of "
+    "4096² by Numba's import and cache load (about 0.5 s at best); `varscale warmup` plus a process that "
+    "draws more than once amortizes both.",
+]
+
+
 def _load() -> str:
     try:
         return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
@@ -195,6 +221,9 @@ def run(repeats: int, cold_repeats: int) -> list[str]:
         "engine draws, the rest of a request switching to the kernel when it is ready. The kernel has one "
         "signature for every dtype and distribution, so it compiles once per machine. "
         "`RUN varscale warmup` in a Dockerfile (or a CI step) compiles it ahead of time.",
+        "",
+        *OPTIONS,
+        "",
         f"Machine load at the end: {_load()}.",
         END,
     ]
