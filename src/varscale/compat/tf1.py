@@ -605,7 +605,7 @@ class RandomUniform(_Random):
 
     def _bounds(self, dtype: DType) -> tuple[float, float]:
         if self.maxval is None and not dtype.is_floating:
-            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+            raise ValueError(f"Must specify maxval for integer dtype tf.{dtype.name}")
         lo = _scalar(self.minval, "minval", "RandomUniform")
         hi = 1.0 if self.maxval is None else _scalar(self.maxval, "maxval", "RandomUniform")
         return lo, hi
@@ -836,7 +836,13 @@ class Constant(_Exact):
         if verify_shape is None:
             verify_shape = self._verify_shape
         dims = _dims(shape)
-        values = np.asarray(self.value).astype(_numpy_dtype(dtype))
+        raw = np.asarray(self.value)
+        np_dtype = _numpy_dtype(dtype)
+        if np_dtype.kind in "iub" and raw.dtype.kind in "fc":
+            bad = raw.reshape(-1)[raw.reshape(-1) != np.round(raw.reshape(-1))]
+            if bad.size:
+                raise TypeError(f"Expected {dtype.name}, but got {bad[0].item()} of type '{type(bad[0].item()).__name__}'.")
+        values = raw.astype(np_dtype)
         if verify_shape and values.shape != dims:
             raise TypeError(f"Expected Tensor's shape: {dims}, but got {values.shape}.")
         size = math.prod(dims)

@@ -913,7 +913,9 @@ class Constant(Initializer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Constant:
-        """``Constant(deserialize(config["value"]))``, as Keras."""
+        """``Constant(deserialize(config["value"]))``, as Keras (an empty config: the default value)."""
+        if "value" not in config:
+            return cls(**config)
         return cls(_deserialize_value(config["value"]))
 
     def __repr__(self) -> str:
@@ -945,11 +947,15 @@ class Identity(Initializer):
             )
         name = standardize_dtype(dtype)
         np_dtype = _numpy_dtype(name)
+        if np_dtype.kind in "iub" and isinstance(self.gain, (float, np.floating)):
+            # Keras computes gain · eye(dtype): a float gain cannot multiply an integer tensor (TF backend)
+            raise TypeError(f"Cannot convert {self.gain} to EagerTensor of dtype {name}")
         rows, cols = (operator_index(d) for d in shape)
         out = np.eye(rows, cols, dtype=np_dtype) * np.asarray(self.gain).astype(np_dtype)
         return _to_backend(out.astype(np_dtype), name, as_tensor)
 
     def get_config(self) -> dict[str, Any]:
+        """``{"gain": gain}`` (Keras 3.15's Identity returns ``{}`` and so loses ``gain`` on saving)."""
         return {"gain": self.gain}
 
     def __repr__(self) -> str:
