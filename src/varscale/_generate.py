@@ -28,6 +28,7 @@ the child as is (it runs on plain threads, no OpenMP).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import logging
 import math
@@ -122,7 +123,9 @@ class _Kernel:
         # this varscale's folder goes last on the child's path: found when nothing else provides varscale,
         # and never shadowing the standard library (as a PYTHONPATH entry would)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = (f"import os, sys; os.nice(10); sys.path.append({root!r}); "
+        if getattr(sys, "frozen", False) or not sys.executable:  # no Python interpreter to start
+            raise OSError("no Python executable to run the compile in")
+        code = (f"import os, sys; hasattr(os, 'nice') and os.nice(10); sys.path.append({root!r}); "
                 "from varscale._generate import _compile_child; _compile_child()")
         return subprocess.Popen(
             [sys.executable, "-c", code],
@@ -146,6 +149,14 @@ class _Kernel:
         returning False while a compile is under way.
         """
         with self.lock:
+            if self.state == "unavailable" and not wait and not _surely_cold():
+                # a fork() child of a compiling parent: the parent's compile child has filled the cache
+                with contextlib.suppress(Exception):
+                    from . import _engine_numba as eng
+
+                    if eng.is_compiled() or eng.is_cached():
+                        eng.compile_kernel()
+                        self.state = "ready"
             if self.state in ("ready", "unavailable") or (self.state == "failed" and not wait):
                 return self.state == "ready"
             if self.state == "failed":  # an explicit request tries again, compiling here if need be
@@ -184,6 +195,20 @@ class _Kernel:
             self.proc = None
 
 
+@functools.lru_cache(maxsize=1)
+def _index_name(here: str) -> str | None:
+    """The file name of the kernel's index in Numba's cache (named after ``_tasks``'s first line)."""
+    try:
+        with open(os.path.join(here, "_engine_numba.py"), encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        line = next(i for i, text in enumerate(lines) if text.startswith("def _tasks("))
+    except (OSError, StopIteration):
+        return None
+    while line > 0 and lines[line - 1].startswith("@"):
+        line -= 1  # the first line of a decorated function is its first decorator's
+    return f"_engine_numba._tasks-{line + 1}.py{sys.version_info[0]}{sys.version_info[1]}.nbi"
+
+
 def _surely_cold() -> bool:
     """True when Numba's cache surely lacks the kernel (decided without importing Numba).
 
@@ -194,15 +219,9 @@ def _surely_cold() -> bool:
     import); none found means a compile for certain.
     """
     here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        with open(os.path.join(here, "_engine_numba.py"), encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-        line = next(i for i, text in enumerate(lines) if text.startswith("def _tasks("))
-        while line > 0 and lines[line - 1].startswith("@"):
-            line -= 1  # the first line of a decorated function is its first decorator's
-    except (OSError, StopIteration):
+    name = _index_name(here)
+    if name is None:
         return False
-    name = f"_engine_numba._tasks-{line + 1}.py{sys.version_info[0]}{sys.version_info[1]}.nbi"
     user = os.environ.get("NUMBA_CACHE_DIR")
     if user:
         roots, places = [user], []
@@ -227,7 +246,8 @@ def _compile_child() -> None:
 
 
 _KERNEL = _Kernel()
-os.register_at_fork(after_in_child=_KERNEL.after_fork_in_child)
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_KERNEL.after_fork_in_child)
 
 
 def kernel_state() -> str:
@@ -322,6 +342,8 @@ def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampl
         ref.fill(flat, plan, stream, sampler, fmt)
         return
     deferred = False
+    if k.state == "unavailable" and plan.size >= PIECE:
+        k.poll(wait=False)  # loads the kernel once the parent's compile child has filled the cache
     if k.state == "absent":
         k.drawn += plan.size
         if k.drawn >= PREPARE_AFTER:

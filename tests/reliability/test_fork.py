@@ -63,7 +63,9 @@ import multiprocessing as mp, subprocess, sys, zlib
 import varscale as vs
 from varscale import _generate as gen
 
-# a kernel compile still under way (in the parent's compile child) when the parent forks
+# a kernel compile still under way (in the parent's compile child) when the parent forks; the cache
+# holds the kernel already, as it will once that compile child is done
+gen.prepare_kernel()
 gen._KERNEL.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
 gen._KERNEL.state = "compiling"
 
@@ -73,13 +75,21 @@ shape = (300, 1000)
 def child(engine):
     return gen.kernel_state(), zlib.crc32(init(shape, engine=engine).tobytes())
 
+def child_big(_):
+    # the cache holds the kernel (the parent's compile child would have filled it): a large draw loads it
+    big = zlib.crc32(init((1024, 1024)).tobytes())
+    return gen.kernel_state(), big
+
 with mp.get_context("fork").Pool(2) as pool:
     got = pool.map_async(child, [None, "numba", "numpy"]).get(timeout=200)
+    got_big = pool.map_async(child_big, [0, 1]).get(timeout=200)
 gen._KERNEL.proc.kill()
 gen._KERNEL.proc.wait()
 gen._KERNEL.state = "absent"
 want = zlib.crc32(init(shape, engine="numba").tobytes())
 assert got == [("unavailable", want)] * 3, (got, want)
+want_big = zlib.crc32(init((1024, 1024), engine="numpy").tobytes())
+assert got_big == [("ready", want_big)] * 2, (got_big, want_big)
 assert gen.kernel_state() == "ready"
 print("OK")
 """
