@@ -21,8 +21,9 @@ the kernel.
 
 After ``fork()`` a child whose parent was compiling the kernel (its compile
 child belongs to the parent) draws with the NumPy engine, an explicit
-``engine="numba"`` included; a kernel that was ready in the parent works in
-the child as is (it runs on plain threads, no OpenMP).
+``engine="numba"`` included, until the cache holds the kernel (its next draw
+of ``PIECE`` elements or more then loads it); a kernel that was ready in the
+parent works in the child as is (it runs on plain threads, no OpenMP).
 """
 
 from __future__ import annotations
