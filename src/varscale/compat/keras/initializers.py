@@ -85,11 +85,13 @@ __all__ = [
     "HeNormal",
     "HeUniform",
     "Identity",
+    "IdentityInitializer",
     "Initializer",
     "LecunNormal",
     "LecunUniform",
     "Ones",
     "Orthogonal",
+    "OrthogonalInitializer",
     "RandomNormal",
     "RandomUniform",
     "SeedGenerator",
@@ -961,6 +963,10 @@ class Identity(Initializer):
     def __repr__(self) -> str:
         return f"Identity(gain={self.gain!r})"
 
+
+#: Keras' other names of the same classes (``keras.initializers.OrthogonalInitializer``, ...).
+OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity
 
 _CLASSES: tuple[type[VarianceScaling], ...] = (
     VarianceScaling, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
