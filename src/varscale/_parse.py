@@ -20,8 +20,10 @@ Example:
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -741,7 +743,7 @@ def _keras_like(fw: str, c: _Call, func: str) -> Spec:
             raise c.bad("minval", f"only symmetric ranges minval == -maxval < 0 are variance scaling; "
                                   f"received minval={lo!r}, maxval={hi!r}")
         return Spec(fw, "uniform", None, None, fixed=hi, call=func)
-    raise c.r.fail(f"{func!r} is not a variance-scaling initializer of {fw}", c.node.func)
+    raise _unknown(c.r, func, fw, fw, c.node.func)
 
 
 def _axes_check(c: _Call) -> None:
@@ -805,7 +807,7 @@ def _tf1(c: _Call, func: str, legacy: bool) -> Spec:
     if base in ("random_normal", "truncated_normal", "random_uniform", "RandomNormal", "TruncatedNormal",
                 "RandomUniform"):
         return _keras_like("tf1", c, base)
-    raise c.r.fail(f"{func!r} is not a variance-scaling initializer of TF1", c.node.func)
+    raise _unknown(c.r, func, "tf1", "TF1", c.node.func)
 
 
 def _tf1_params(func: str) -> tuple[str, ...]:
@@ -827,7 +829,7 @@ def _contrib(c: _Call, func: str) -> Spec:
     elif func in ("xavier_initializer", "xavier_initializer_conv2d"):
         factor, mode, uniform = 1.0, "FAN_AVG", c.flag("uniform", True)
     else:
-        raise c.r.fail(f"{func!r} is not a variance-scaling initializer of TF contrib", c.node.func)
+        raise _unknown(c.r, func, "tf_contrib", "TF contrib", c.node.func)
     if not factor > 0:
         raise c.bad("factor", f"must be positive; received factor={factor!r}")
     if uniform:
@@ -905,7 +907,7 @@ def _torch(c: _Call, func: str) -> Spec:
         if a != -b or b <= 0:
             raise c.bad("a", f"only symmetric ranges a == -b < 0 are variance scaling; received a={a!r}, b={b!r}")
         return Spec("torch", "uniform", None, None, fixed=b, layout="torch", call=func)
-    raise c.r.fail(f"{func!r} is not a variance-scaling initializer of torch.nn.init", c.node.func)
+    raise _unknown(c.r, func, "torch", "torch.nn.init", c.node.func)
 
 
 _JAX_PRESETS = {
@@ -984,7 +986,7 @@ def _jax(c: _Call, func: str) -> Spec:
             raise c.bad("lower", f"only symmetric lower == -upper < 0 is supported; received lower={lo!r}, "
                                  f"upper={hi!r}")
         return Spec("jax", "truncated_normal", None, None, cut=hi, fixed=_pos(c, "stddev", 0.01), call=func)
-    raise c.r.fail(f"{func!r} is not a variance-scaling initializer of jax.nn.initializers", c.node.func)
+    raise _unknown(c.r, func, "jax", "jax.nn.initializers", c.node.func)
 
 
 _MS_PARAMS = {
@@ -1049,7 +1051,7 @@ def _mindspore(c: _Call, func: str) -> Spec:
                     call=func)
     if func == "Uniform":
         return Spec("mindspore", "uniform", None, None, fixed=_pos(c, "scale", 0.07), layout="torch", call=func)
-    raise c.r.fail(f"{func!r} is not a variance-scaling initializer of MindSpore", c.node.func)
+    raise _unknown(c.r, func, "mindspore", "MindSpore", c.node.func)
 
 
 def _as_shape(r: _Reader, value: Any, node: ast.AST) -> tuple[int, ...]:
@@ -1081,12 +1083,64 @@ def _varscale(c: _Call, func: str) -> Spec:
             raise c.bad("layout", f"must be 'tf' or 'torch'; received layout={layout!r}")
         s, m, d = _KERAS_PRESETS[func]
         return _vs("varscale", s, m, d, func, layout=layout)
-    raise c.r.fail(f"{func!r} is not an initializer of varscale", c.node.func)
+    raise _unknown(c.r, func, "varscale", "varscale", c.node.func)
 
 
 # ---------------------------------------------------------------------------
 # Dispatch
 # ---------------------------------------------------------------------------
+
+
+#: Names each framework offers (what the translator reads), for did-you-mean.
+_KNOWN_NAMES: dict[str, tuple[str, ...]] = {
+    "keras": ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
+              "HeNormal", "RandomNormal", "TruncatedNormal", "RandomUniform", "get", "glorot_uniform",
+              "glorot_normal", "lecun_uniform", "lecun_normal", "he_uniform", "he_normal", "random_normal",
+              "truncated_normal", "random_uniform", "variance_scaling"),
+    "tf1": ("variance_scaling_initializer", "glorot_uniform_initializer", "glorot_normal_initializer",
+            "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "glorot_uniform", "glorot_normal",
+            "random_normal_initializer", "truncated_normal_initializer", "random_uniform_initializer"),
+    "tf_contrib": ("variance_scaling_initializer", "xavier_initializer", "xavier_initializer_conv2d"),
+    "torch": ("xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
+              "normal_", "uniform_"),
+    "jax": ("variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+            "lecun_uniform", "lecun_normal", "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
+            "normal", "truncated_normal"),
+    "mindspore": ("XavierUniform", "XavierNormal", "HeUniform", "HeNormal", "VarianceScaling", "TruncatedNormal",
+                  "Normal", "Uniform", "initializer"),
+    "varscale": ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
+                 "HeNormal"),
+}
+_KNOWN_NAMES["tf.keras"] = _KNOWN_NAMES["keras"]
+#: Initializers real model code uses that are not a variance-scaling law (no Spec for them yet).
+_OTHER_INITS = frozenset({
+    "zeros", "Zeros", "zeros_", "ones", "Ones", "ones_", "constant", "Constant", "constant_", "orthogonal",
+    "Orthogonal", "orthogonal_", "identity", "Identity", "eye_", "dirac_", "Dirac", "sparse_", "delta_orthogonal",
+    "zeros_initializer", "ones_initializer", "constant_initializer", "orthogonal_initializer", "Zero", "One",
+    "identity_initializer", "uniform", "Uniform",
+})
+
+
+def _unknown(r: _Reader, func: str, fw: str | None, label: str, node: ast.AST) -> ParseError:
+    """The refusal of an unknown function name, with a did-you-mean over every framework's names."""
+    own = _KNOWN_NAMES.get(fw or "", ())
+    pool = {n for names in _KNOWN_NAMES.values() for n in names}
+    lower = {n.lower(): n for n in sorted(pool)}
+    close = list(difflib.get_close_matches(func, own, n=2, cutoff=0.75))
+    if not close:
+        close = list(difflib.get_close_matches(func, sorted(pool), n=2, cutoff=0.75))
+    if not close:
+        close = [lower[n] for n in difflib.get_close_matches(func.lower(), sorted(lower), n=2, cutoff=0.75)]
+    if func in _OTHER_INITS or func.lower().rstrip("_") in {n.lower().rstrip("_") for n in _OTHER_INITS}:
+        why = f"{func!r} of {label} is not a variance-scaling law; the translator does not read it"
+    else:
+        why = f"{func!r} is not an initializer of {label} that the translator knows"
+    if close:
+        why += f"; did you mean {' or '.join(repr(n) for n in close)}?"
+    elif own:
+        why += f"; known: {', '.join(own)}"
+    return r.fail(why, node)
+
 
 
 def _from_name(r: _Reader, name: str, node: ast.AST, framework: str) -> Spec:
@@ -1129,7 +1183,7 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
     if fw is None:
         fw = _guess(func, kw, node)
         if fw is None:
-            raise r.fail(f"{func!r} is not a known initializer", node.func)
+            raise _unknown(r, func, None, "any supported framework", node.func)
     if func == "get" and fw in ("keras", "tf.keras", "varscale", "tf1"):
         if len(node.args) != 1 or node.keywords:
             raise r.fail("get() takes one identifier", node)
@@ -1143,7 +1197,7 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
         if func.endswith("_") is False and func + "_" in _TORCH_PARAMS:
             func = func + "_"  # deprecated non-underscore aliases
         if func not in _TORCH_PARAMS:
-            raise r.fail(f"{func!r} is not a variance-scaling initializer of torch.nn.init", node.func)
+            raise _unknown(r, func, "torch", "torch.nn.init", node.func)
         c = _Call(r, node, func, _TORCH_PARAMS[func])
         if not c.has("tensor"):
             raise r.fail(f"{func}() needs the tensor to fill, e.g. {func}(w)", node)
@@ -1159,7 +1213,7 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
         return _jax(_Call(r, node, func, _jax_params(func)), func)
     if fw == "mindspore":
         if func not in _MS_PARAMS:
-            raise r.fail(f"{func!r} is not a variance-scaling initializer of MindSpore", node.func)
+            raise _unknown(r, func, "mindspore", "MindSpore", node.func)
         return _mindspore(_Call(r, node, func, _MS_PARAMS[func]), func)
     params = _KERAS_PARAMS.get(func, ("seed", "layout", "dtype"))
     params = (*params, "layout") if "layout" not in params else params
@@ -1305,6 +1359,29 @@ def _parse_expr(source: str, legacy: bool) -> Spec:
     return replace(_call(r, tree.body, legacy), source=source)
 
 
+_TORCH_NAMES = frozenset({"kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"})
+_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*(:\s*[A-Za-z_][\w.]*\s*)?=(?!=)\s*")
+
+
+def _strip_assignment(text: str) -> str:
+    """The value of a keyword argument or an assignment as real code writes it.
+
+    ``kernel_initializer='he_uniform'``, ``kernel_init=nn.initializers.lecun_normal(),``
+    and ``self.init = ...`` give the part after ``=`` (a trailing comma dropped).
+
+    Example:
+        >>> _strip_assignment("kernel_initializer='he_uniform',")
+        "'he_uniform'"
+    """
+    m = _ASSIGN.match(text)
+    if m is None:
+        return text
+    rest = text[m.end():].strip()
+    if rest.endswith(","):
+        rest = rest[:-1].rstrip()
+    return rest or text
+
+
 def parse(source: str, *, tf_version: str | None = None) -> Spec:
     """Parse an initializer expression from any supported framework into a :class:`Spec`.
 
@@ -1362,6 +1439,10 @@ def parse(source: str, *, tf_version: str | None = None) -> Spec:
         raise ParseError(f"the expression is nested too deeply ({depth} levels; at most {MAX_DEPTH})", source)
     if text.startswith("{"):
         return replace(_parse_json(text, legacy), source=source)
+    text = _strip_assignment(text)
+    if text.rstrip("_") in _TORCH_NAMES:
+        # the names users type for torch's functions: torch's law (kaiming_normal is an untruncated normal)
+        return replace(_parse_expr(f"torch.nn.init.{text.rstrip('_')}_(w)", legacy), source=source)
     if text.isidentifier():
         return replace(_from_name(_Reader(text), text, ast.Constant(value=text, col_offset=0), "keras"),
                        source=source)

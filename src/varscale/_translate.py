@@ -34,11 +34,43 @@ from ._math import TRUNC_STD_2
 from ._parse import Spec, _sq, parse, truncated_std_factor
 from ._validation import check_shape
 
-__all__ = ["TARGETS", "Translation", "spec_from_initializer", "translate", "translate_all"]
+__all__ = [
+    "TARGETS", "TARGET_ALIASES", "Translation", "spec_from_initializer", "target_name", "translate", "translate_all",
+]
 
 #: Translation targets, in the order the porting guide lists them.
 TARGETS = ("keras", "tf.keras", "tf1", "tf_contrib", "torch", "jax", "mindspore", "varscale")
 VERDICTS = ("exact", "exact_for_shape", "impossible")
+#: Names users type for a target (``--to pytorch``), each mapped to one of :data:`TARGETS`.
+TARGET_ALIASES = {
+    "pytorch": "torch", "pt": "torch", "torch.nn.init": "torch",
+    "keras3": "keras", "keras.initializers": "keras", "keras-3": "keras",
+    "tf_keras": "tf.keras", "tf-keras": "tf.keras", "tfkeras": "tf.keras", "tf.keras.initializers": "tf.keras",
+    "tensorflow": "tf.keras", "tf2": "tf.keras", "tf": "tf.keras",
+    "tf.compat.v1": "tf1", "tf.v1": "tf1", "tensorflow1": "tf1", "tf1.x": "tf1",
+    "tf.contrib": "tf_contrib", "contrib": "tf_contrib", "tf-contrib": "tf_contrib", "tf.contrib.layers": "tf_contrib",
+    "flax": "jax", "flax.linen": "jax", "nnx": "jax", "jax.nn.initializers": "jax",
+    "ms": "mindspore", "mindspore.common.initializer": "mindspore",
+    "vs": "varscale",
+}
+
+
+def target_name(to: str) -> str:
+    """The target a user's name means (``"pytorch"`` → ``"torch"``, ``"flax"`` → ``"jax"``).
+
+    Raises:
+        UnknownNameError: neither a target nor an alias (with a did-you-mean).
+
+    Example:
+        >>> target_name("pytorch"), target_name("tf.keras"), target_name("Flax")
+        ('torch', 'tf.keras', 'jax')
+    """
+    key = to.strip().lower()
+    if key in TARGETS:
+        return key
+    if key in TARGET_ALIASES:
+        return TARGET_ALIASES[key]
+    raise unknown_name("to", to, (*TARGETS, *TARGET_ALIASES))
 
 C = TRUNC_STD_2
 _LAYOUT_OF = {
@@ -65,6 +97,8 @@ class Translation:
         shape: the source shape (None if not given).
         target_shape: the same layer's shape in the target's layout.
         target_layout: ``"tf"`` or ``"torch"``.
+        alternative: another line giving the same law (the varscale facade
+            call), when ``code`` is a snippet that computes the fans; else None.
     """
 
     spec: Spec
@@ -75,13 +109,16 @@ class Translation:
     shape: tuple[int, ...] | None
     target_shape: tuple[int, ...] | None
     target_layout: str
+    alternative: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """The source's numbers for the shape (fans, n, std, limit, bounds, formula)."""
         return self.spec.describe(self.shape)
 
     def __str__(self) -> str:
-        lines = [f"{self.target}: {self.verdict}", f"  {self.code}"]
+        lines = [f"{self.target}: {self.verdict}", *(f"  {c}" for c in self.code.splitlines())]
+        if self.alternative:
+            lines.append(f"  # or, the same law: {self.alternative}")
         lines += [f"  - {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -293,6 +330,77 @@ def _fan_based_code(ctx: _Ctx) -> tuple[str, str] | None:
             f"distribution={dist!r})", "exact")
 
 
+_FAN_TEXT = {
+    "fan_in": "fan_in", "fan_out": "fan_out", "fan_avg": "(fan_in + fan_out) / 2",
+    "fan_geo_avg": "math.sqrt(fan_in * fan_out)",
+}
+
+
+def _param_text(s: Spec, q: float) -> str:
+    """``L`` or ``σ'`` as a Python expression of ``n``."""
+    if s.family == "truncated_normal" and abs(s.param_factor - 1 / C) < 1e-15:
+        return f"math.sqrt({_num(s.scale_value)} / n) / {_num(C)}"
+    if s.contrib_factor:
+        return f"math.sqrt(1.3 * {_num(s.scale_value)} / n)"
+    if s.family == "uniform":
+        return f"math.sqrt(3 * {_num(q / 3)} / n)"
+    return f"math.sqrt({_num(q)} / n)"
+
+
+def _snippet(ctx: _Ctx) -> tuple[str, str | None]:
+    """(code, alternative): a few lines computing the fans in the target's own terms, exact for every shape.
+
+    For ``torch`` the weight is the tensor ``w``; for ``mindspore`` the lines
+    build an initializer for the weight shape ``shape`` (both ``(out, in, *kernel)``).
+    """
+    s, t = ctx.spec, ctx.target
+    q = ctx.q()
+    var = "w.shape" if t == "torch" else "shape"
+    need_out = s.mode in ("fan_out", "fan_avg", "fan_geo_avg")
+    need_in = s.mode in ("fan_in", "fan_avg", "fan_geo_avg")
+    lines = []
+    if need_in:
+        lines.append(f"fan_in = math.prod({var}[1:])  # {t} layout (out, in, *kernel)")
+    if need_out:
+        lines.append(f"fan_out = {var}[0] * math.prod({var}[2:])" + ("" if need_in else
+                                                                     f"  # {t} layout (out, in, *kernel)"))
+    n = _FAN_TEXT[s.mode or "fan_in"]
+    lines.append(f"n = max(1, {n})" if s.clamp else f"n = {n}")
+    p = _param_text(s, q)
+    name = "bound" if s.family == "uniform" else "std"
+    lines.append(f"{name} = {p}")
+    k = _num(s.cut) if s.family == "truncated_normal" else ""
+    vs_code = _vs_facade(ctx)
+    if t == "torch":
+        if s.family == "uniform":
+            lines.append("torch.nn.init.uniform_(w, a=-bound, b=bound)")
+        elif s.family == "untruncated_normal":
+            lines.append("torch.nn.init.normal_(w, mean=0.0, std=std)")
+        else:
+            lines.append(f"torch.nn.init.trunc_normal_(w, mean=0.0, std=std, a=-{k} * std, b={k} * std)")
+        alt = f"w.copy_(torch.from_numpy({vs_code}(tuple(w.shape))))" if vs_code else None
+        return "\n".join(lines), alt
+    base = "mindspore.common.initializer"
+    if s.family == "uniform":
+        lines.append(f"{base}.Uniform(scale=bound)")
+    elif s.family == "untruncated_normal":
+        lines.append(f"{base}.Normal(sigma=std, mean=0.0)")
+    else:
+        lines.append(f"{base}.TruncatedNormal(sigma=std, mean=0.0, a=-{k} * std, b={k} * std)")
+    alt = f"mindspore.Tensor({vs_code}(tuple(shape)))" if vs_code else None
+    return "\n".join(lines), alt
+
+
+def _vs_facade(ctx: _Ctx) -> str | None:
+    """The varscale initializer with the same law, reading fans in the torch layout."""
+    s = ctx.spec
+    if not isinstance(s.layout, str) or s.mode == "fan_geo_avg" or s.jax_axes is not None:
+        return None
+    sub = _Ctx(replace(s, layout="torch"), "varscale", None)
+    got = _fan_based_code(sub)
+    return got[0] if got else None
+
+
 def _jax_axes_code(ctx: _Ctx) -> tuple[str, str]:
     s = ctx.spec
     axes = s.jax_axes or (-2, -1, ())
@@ -439,7 +547,7 @@ def _notes(ctx: _Ctx) -> None:
         if t in ("keras", "tf.keras", "tf1", "jax", "varscale"):
             how = f"; reproduced exactly with scale = 1.3·0.8796²·factor = {_num(_keras_scale(ctx))}"
         elif t in ("torch", "mindspore"):
-            how = "; reproduced exactly with absolute bounds computed for the shape"
+            how = "; reproduced exactly with absolute bounds computed from the weight's fans"
         ctx.notes.append(
             f"TF contrib: σ' = sqrt(1.3·factor/n) with no 0.8796 correction, so the std is "
             f"{(math.sqrt(1.3) * C - 1) * 100:.3f} % above the target sqrt(factor/n) and the bounds are "
@@ -466,7 +574,8 @@ def _notes(ctx: _Ctx) -> None:
         ctx.notes.append(f"{s.framework}'s truncation bounds are absolute, {t}'s are in units of σ'")
 
 
-def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any = None) -> Translation:
+def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any = None, *,
+              numbers: bool = False) -> Translation:
     """Translate an initializer to another framework's code, with a verdict.
 
     Args:
@@ -475,9 +584,14 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
         to: ``"keras"`` (Keras 3), ``"tf.keras"`` (tf.keras 2), ``"tf1"``
             (TF1 core), ``"tf_contrib"``, ``"torch"``, ``"jax"``,
             ``"mindspore"`` or ``"varscale"``.
-        shape: the weight shape in the *source's* layout; needed when the
-            target's numbers depend on it (default: the shape the source
-            expression carried).
+        shape: the weight shape in the *source's* layout (default: the
+            shape the source expression carried). Where the target has no
+            one-call equivalent of a fan-based law (torch and MindSpore have no
+            fan-based truncated normal), the code is a short snippet computing
+            the fans from the target's own weight, exact for every shape, with
+            :attr:`Translation.alternative` the varscale call of the same law.
+        numbers: write that law's numbers for ``shape`` instead of the
+            snippet (verdict ``"exact_for_shape"``); needs ``shape``.
 
     Returns:
         A :class:`Translation` (``code``, ``verdict``, ``notes``, shapes).
@@ -491,13 +605,18 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
         >>> import varscale as vs
         >>> vs.translate("keras.initializers.HeUniform()", to="torch").code
         "torch.nn.init.kaiming_uniform_(w, nonlinearity='relu')"
-        >>> t = vs.translate("keras.initializers.HeNormal()", to="torch", shape=(3, 3, 64, 128))
+        >>> print(vs.translate("keras.initializers.HeNormal()", to="torch").code)
+        fan_in = math.prod(w.shape[1:])  # torch layout (out, in, *kernel)
+        n = max(1, fan_in)
+        std = math.sqrt(2.0 / n) / 0.8796256610342398
+        torch.nn.init.trunc_normal_(w, mean=0.0, std=std, a=-2.0 * std, b=2.0 * std)
+        >>> t = vs.translate("keras.initializers.HeNormal()", to="torch", shape=(3, 3, 64, 128), numbers=True)
         >>> t.verdict, t.target_shape
         ('exact_for_shape', (128, 64, 3, 3))
     """
+    if isinstance(to, str):
+        to = target_name(to)
     if not isinstance(to, str) or to not in TARGETS:
-        if isinstance(to, str):
-            raise unknown_name("to", to, TARGETS)
         raise TypeError(f"`to` must be a str, one of {', '.join(TARGETS)}; received to={to!r}.")
     if isinstance(spec_or_source, VarianceScaling):
         spec = spec_from_initializer(spec_or_source)
@@ -513,8 +632,12 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
     dims = check_shape(shape) if shape is not None else spec.shape
     if dims is not None and spec.fan_based:
         spec.check_shape(dims)  # the source framework's own refusals (fewer than 2 axes, a zero fan)
+    if numbers and dims is None:
+        raise InvalidArgumentError(
+            "`numbers=True` writes the numbers for one shape: pass `shape` (--shape); received shape=None."
+        )
     try:
-        return _translate_spec(spec, to, dims)
+        return _translate_spec(spec, to, dims, numbers)
     except _UnrepresentableError as err:
         raise UnrepresentableNumberError(
             f"cannot translate {spec.call or 'this initializer'} to {to!r}: {err} (the parameters underflow or "
@@ -523,8 +646,9 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
         ) from None
 
 
-def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None) -> Translation:
+def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None, numbers: bool = False) -> Translation:
     ctx = _Ctx(spec, to, dims)
+    alternative = None
     _notes(ctx)
     low_rank = dims is not None and len(dims) < 2 and to in ("torch", "mindspore", "jax")
     if spec.jax_axes is not None:
@@ -537,6 +661,13 @@ def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None) -> Transl
     if low_rank and spec.fan_based:
         ctx.notes.append(f"{to} cannot compute fans of a rank-{len(dims or ())} tensor, so the numbers are fixed "
                          f"for this shape")
+    generic = (got is None and spec.fan_based and spec.jax_axes is None and not low_rank and not numbers
+               and to in ("torch", "mindspore"))
+    if generic:
+        code, alternative = _snippet(ctx)
+        got = code, "exact"
+        if dims is None:
+            ctx.notes.append("exact for every weight of rank ≥ 2 (the fans are computed from the weight itself)")
     if got is None:
         if spec.fan_based:
             fi, fo = ctx.fans()
@@ -551,9 +682,10 @@ def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None) -> Transl
     else:
         code, verdict = got
         tgt_clamp = to in ("keras", "tf.keras", "tf1", "varscale") or (".VarianceScaling(" in code and to == "mindspore")
+        if generic:
+            tgt_clamp = spec.clamp  # the snippet writes the source's own max(1, n) or n
         if spec.clamp != tgt_clamp:
-            ctx.notes.append("n is clamped to max(1, n) in one framework and not the other: differs only for "
-                             "zero-size shapes")
+            _clamp_note(ctx, dims, to, tgt_clamp)
     src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
     tgt_layout = _LAYOUT_OF.get(to, src_layout)
     if code.startswith("varscale.compat.torch."):
@@ -578,7 +710,19 @@ def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None) -> Transl
             src_layout == "torch"):
         ctx.notes.append(f"layout: apply to the same layer's weight in {to}'s own layout "
                          f"{_LAYOUT_TEXT[tgt_layout]} (source: {_LAYOUT_TEXT[src_layout]}); the fans are the same")
-    return Translation(spec, to, code, verdict, tuple(ctx.notes), dims, tshape, tgt_layout)
+    return Translation(spec, to, code, verdict, tuple(ctx.notes), dims, tshape, tgt_layout, alternative)
+
+
+def _clamp_note(ctx: _Ctx, dims: tuple[int, ...] | None, to: str, tgt_clamp: bool) -> None:
+    """The max(1, n) difference, only where it changes something: a zero-size shape (or no shape given)."""
+    s = ctx.spec
+    clamps, plain = (s.framework, to) if s.clamp else (to, s.framework)
+    if dims is None:
+        ctx.notes.append(f"for zero-size shapes only: {clamps} uses max(1, n) where {plain} divides by n = 0")
+        return
+    if s.jax_axes is None and s.fan_based and s._raw_n(*s.fans(dims)) == 0:
+        ctx.notes.append(f"n = 0 for shape {dims}: {clamps} uses max(1, n) = 1 where {plain} divides by zero "
+                         f"(the tensor has no elements)")
 
 
 def translate_all(spec_or_source: Spec | str | VarianceScaling, shape: Any = None) -> dict[str, Translation]:
