@@ -79,7 +79,8 @@ class Recipe:
     """A recipe's answer for one parameter: its plan and an optional fix-up after the fill."""
 
     plan: ParamPlan
-    post: Callable[[torch.Tensor], None] | None = None
+    #: ``post(local, offsets)``: a fix-up on the filled tensor (or the local shard at ``offsets`` of it)
+    post: Callable[[torch.Tensor, tuple[int, ...]], None] | None = None
 
 
 class StackedOrthogonal:
@@ -128,13 +129,22 @@ def _fan_in(weight: torch.Tensor) -> int:
     return compute_fans(tuple(int(s) for s in weight.shape), "torch")[0] if weight.dim() >= 2 else 0
 
 
-def _pad_post(module: Any) -> Callable[[torch.Tensor], None] | None:
+def _rows(t: torch.Tensor, offsets: tuple[int, ...], start: int, stop: int) -> torch.Tensor | None:
+    """Rows ``[start, stop)`` of the full tensor that lie in the local shard ``t`` at ``offsets`` (or None)."""
+    lo = max(start, offsets[0])
+    hi = min(stop, offsets[0] + t.shape[0])
+    return t[lo - offsets[0]:hi - offsets[0]] if lo < hi else None
+
+
+def _pad_post(module: Any) -> Callable[[torch.Tensor, tuple[int, ...]], None] | None:
     idx = getattr(module, "padding_idx", None)
     if idx is None:
         return None
 
-    def post(t: torch.Tensor) -> None:
-        t[idx].fill_(0)
+    def post(t: torch.Tensor, offsets: tuple[int, ...]) -> None:
+        rows = _rows(t, offsets, idx, idx + 1)
+        if rows is not None:
+            rows.fill_(0)
 
     return post
 
@@ -251,8 +261,10 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         if local.startswith("bias_ih") and isinstance(owner, (nn.LSTM, nn.LSTMCell)):
             units = shape[0] // 4
 
-            def forget(t: torch.Tensor) -> None:
-                t[units:2 * units].fill_(1.0)
+            def forget(t: torch.Tensor, offsets: tuple[int, ...]) -> None:
+                rows = _rows(t, offsets, units, 2 * units)
+                if rows is not None:
+                    rows.fill_(1.0)
 
             # std "-" in the report: not one law (zeros, ones on the forget gate's quarter), as varscale.keras says
             return Recipe(ParamPlan("zeros + unit_forget_bias", "-", None, None, None, constant=0.0), forget)

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -662,9 +663,11 @@ def init_module(
         for name, param, row, todo, post in plan:
             if row.skipped or todo is None:
                 continue
-            _fill(param.data, row.shape, todo, derive_stream(key.seed, name), gen, chunk_elems, engine=eng)
+            local, offsets = _local_part(param, name)
+            _fill(local, tuple(local.shape), todo, derive_stream(key.seed, name), gen, chunk_elems,
+                  full_shape=row.shape, offsets=offsets, engine=eng)
             if post is not None:
-                post(param.data)
+                post(local, offsets)
         for mod_name, owner in module.named_modules():
             full = lead + mod_name
             if id(owner) in keep_stats or is_skipped(f"{full}.running_mean" if mod_name else f"{lead}running_mean"):
@@ -677,6 +680,37 @@ def init_module(
 def _listing(items: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(_printable(i) for i in items[:limit])
     return shown + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _dtensor_type() -> Any:
+    mod = sys.modules.get("torch.distributed.tensor")
+    return getattr(mod, "DTensor", None) if mod is not None else None
+
+
+def _local_part(param: torch.Tensor, name: str) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """The tensor this process fills and its offsets in the full parameter.
+
+    A plain parameter is its own local part (offsets 0). A ``DTensor`` parameter (FSDP2's ``fully_shard``,
+    tensor parallelism, ``distribute_tensor``) is filled through its local shard only, at the offsets torch's
+    own checkpointing uses (``DTensor.__create_chunk_list__``, what torch.distributed.checkpoint writes), so
+    gathering every rank's shard gives the single-process tensor bit for bit.
+    """
+    dtensor = _dtensor_type()
+    if dtensor is None or not isinstance(param, dtensor):
+        return param.data, (0,) * param.dim()
+    if any(p.is_partial() for p in param.placements):
+        raise InvalidArgumentError(
+            f"parameter {name!r} is a DTensor with a Partial placement ({param.placements}): its local values "
+            f"are summands, not a shard; redistribute it to Shard/Replicate placements before init_module."
+        )
+    chunks = param.__create_chunk_list__()
+    local = param.to_local()
+    if len(chunks) != 1 or tuple(chunks[0].sizes) != tuple(local.shape):
+        raise InvalidArgumentError(
+            f"parameter {name!r}: its local shard {tuple(local.shape)} is not one block of the full tensor "
+            f"({param.placements}); varscale fills Shard(d)/Replicate placements."
+        )
+    return local, tuple(int(o) for o in chunks[0].offsets)
 
 
 def _all_finite(t: torch.Tensor) -> bool:
@@ -695,6 +729,9 @@ def _check_finite(module: torch.nn.Module, lead: str) -> None:
     for kind, items in (("parameter", module.named_parameters()), ("buffer", module.named_buffers())):
         for name, t in items:
             if t.is_floating_point() or t.is_complex():
+                dtensor = _dtensor_type()
+                if dtensor is not None and isinstance(t, dtensor):
+                    t = t.to_local()  # each rank checks its own shard: no collective
                 if t.device.type != "meta" and not _all_finite(t):
                     bad.append(f"{kind} {lead}{name}")
     if bad:
