@@ -84,7 +84,7 @@ def test_translate_prints_code_and_verdict(capsys: pytest.CaptureFixture[str]) -
 
 def test_translate_json_shape_dependent(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["translate", "keras.initializers.HeNormal()", "--to", "torch", "--shape", "200,100",
-                        "--json"], capsys)
+                        "--numbers", "--json"], capsys)
     assert code == 0
     d = json.loads(out)
     assert d["verdict"] == "exact_for_shape" and d["target_shape"] == [100, 200]
@@ -94,8 +94,8 @@ def test_translate_json_shape_dependent(capsys: pytest.CaptureFixture[str]) -> N
 def test_translate_errors(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["translate", "he_normal", "--to", "caffe2"], capsys)
     assert code == 2 and "caffe2" in err
-    code, _, err = run(["translate", "keras.initializers.HeNormal()", "--to", "torch"], capsys)
-    assert code == 1 and "shape" in err and err.startswith("varscale translate: error:")
+    code, _, err = run(["translate", "keras.initializers.HeNormal()", "--to", "torch", "--numbers"], capsys)
+    assert code == 2 and "shape" in err and err.startswith("varscale translate: error:")
     code, _, err = run(["translate", "__import__('os').system('touch pwned')", "--to", "torch"], capsys)
     assert code == 1 and "__import__" in err and "column 1" in err
     code, _, err = run(["translate", "torch.nn.init.orthogonal_(w)", "--to", "keras"], capsys)

@@ -35,7 +35,8 @@ from ._parse import Spec, _sq, parse, truncated_std_factor
 from ._validation import check_shape
 
 __all__ = [
-    "TARGETS", "TARGET_ALIASES", "Translation", "spec_from_initializer", "target_name", "translate", "translate_all",
+    "TARGETS", "TARGET_ALIASES", "FileRow", "Translation", "find_initializers", "spec_from_initializer", "target_name",
+    "translate", "translate_all", "translate_file",
 ]
 
 #: Translation targets, in the order the porting guide lists them.
@@ -688,6 +689,13 @@ def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None, numbers: 
             _clamp_note(ctx, dims, to, tgt_clamp)
     src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
     tgt_layout = _LAYOUT_OF.get(to, src_layout)
+    if dims is not None and isinstance(spec.layout, str) and spec.jax_axes is None and _looks_other(dims, src_layout):
+        other = to_layout(dims, "torch" if src_layout == "tf" else "tf", src_layout)
+        ctx.notes.append(
+            f"check the shape: {dims} is read in {spec.framework}'s layout {_LAYOUT_TEXT[src_layout]}, but it looks "
+            f"like {_LAYOUT_TEXT['torch' if src_layout == 'tf' else 'tf']}; if so the same layer is {other} here "
+            f"(CLI: --target-shape or --shape-layout target)"
+        )
     if code.startswith("varscale.compat.torch."):
         tgt_layout = "torch"
     tshape = None
@@ -713,6 +721,17 @@ def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None, numbers: 
     return Translation(spec, to, code, verdict, tuple(ctx.notes), dims, tshape, tgt_layout, alternative)
 
 
+def _looks_other(dims: tuple[int, ...], layout: str) -> bool:
+    """A conv kernel shape that only makes sense in the other layout (small kernel axes at the wrong end)."""
+    if len(dims) < 3:
+        return False
+    k = len(dims) - 2
+    head, tail = dims[:k], dims[-k:]
+    if layout == "tf":  # expected (*k, in, out): kernel axes first
+        return max(tail) <= 7 and min(head) >= 8 and max(head[:1]) > max(tail)
+    return max(dims[:2]) <= 7 and min(dims[2:]) >= 8  # expected (out, in, *k)
+
+
 def _clamp_note(ctx: _Ctx, dims: tuple[int, ...] | None, to: str, tgt_clamp: bool) -> None:
     """The max(1, n) difference, only where it changes something: a zero-size shape (or no shape given)."""
     s = ctx.spec
@@ -736,3 +755,114 @@ def translate_all(spec_or_source: Spec | str | VarianceScaling, shape: Any = Non
     if isinstance(spec_or_source, str):
         spec_or_source = parse(spec_or_source)
     return {t: translate(spec_or_source, t, shape) for t in TARGETS}
+
+
+# ---------------------------------------------------------------------------
+# Whole files
+# ---------------------------------------------------------------------------
+
+_INIT_KWARG = ("init", "initializer")
+_AMBIGUOUS_BARE = frozenset({"get", "normal", "uniform", "Normal", "Uniform", "initializer", "constant", "Constant",
+                             "zeros", "ones", "Zeros", "Ones", "identity", "Identity", "Zero", "One",
+                             "truncated_normal", "variance_scaling", "orthogonal", "Orthogonal"})
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One initializer expression found in a file, and its translation.
+
+    Attributes:
+        line: 1-based line of the expression.
+        source: the expression as written (a keyword argument keeps its name).
+        code: the translation (None when not translated).
+        verdict: ``"exact"``, ``"exact_for_shape"``, ``"impossible"`` or ``"untranslated"``.
+        notes: the translation's notes, or the reason it was not translated.
+    """
+
+    line: int
+    source: str
+    code: str | None
+    verdict: str
+    notes: tuple[str, ...]
+
+
+def _is_init_call(node: Any) -> bool:
+    import ast
+
+    from ._parse import _KNOWN_NAMES, _OTHER_INITS, _prefix_framework
+
+    parts: list[str] = []
+    f = node.func
+    while isinstance(f, ast.Attribute):
+        parts.append(f.attr)
+        f = f.value
+    if not isinstance(f, ast.Name):
+        return False
+    parts.append(f.id)
+    parts.reverse()
+    fw, func = _prefix_framework(tuple(parts))
+    known = {n for names in _KNOWN_NAMES.values() for n in names} | _OTHER_INITS
+    if fw == "?":
+        return False
+    if fw is not None:
+        return func in known or func.endswith("_initializer")
+    return func in known and func not in _AMBIGUOUS_BARE
+
+
+def find_initializers(text: str) -> list[tuple[int, str]]:
+    """``(line, expression)`` of every initializer expression in Python source (read with :mod:`ast`, never run).
+
+    Found: calls of a framework's initializers (``nn.init.kaiming_normal_(m.weight)``,
+    ``keras.initializers.HeNormal()``, ``nn.initializers.lecun_normal()``...) and
+    keyword arguments named ``*init`` or ``*initializer`` (``kernel_initializer='he_uniform'``).
+
+    Example:
+        >>> find_initializers("layers.Dense(8, kernel_initializer='he_uniform')\\nnn.init.zeros_(m.bias)")
+        [(1, "kernel_initializer='he_uniform'"), (2, 'nn.init.zeros_(m.bias)')]
+    """
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as err:
+        raise InvalidArgumentError(f"`file` is not valid Python ({err.msg}, line {err.lineno}); received a file of "
+                                   f"{len(text)} characters.") from None
+    found: dict[tuple[int, int], str] = {}
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg and node.arg.lower().endswith(_INIT_KWARG):
+            v = node.value
+            is_name = isinstance(v, ast.Constant) and isinstance(v.value, str)
+            if is_name or (isinstance(v, ast.Call) and _is_init_call(v)):
+                seg = ast.get_source_segment(text, node) or ""
+                found[(node.value.lineno, node.value.col_offset)] = seg
+                inside.update(id(n) for n in ast.walk(v))
+    for node in ast.walk(tree):  # breadth first: an outer call before the calls inside it
+        if isinstance(node, ast.Call) and id(node) not in inside and _is_init_call(node):
+            found[(node.lineno, node.col_offset)] = ast.get_source_segment(text, node) or ""
+            inside.update(id(n) for n in ast.walk(node))
+    return [(k[0], " ".join(v.split())) for k, v in sorted(found.items())]
+
+
+def translate_file(text: str, to: str, *, tf_version: str | None = None) -> list[FileRow]:
+    """Translate every initializer expression of a Python file (see :func:`find_initializers`).
+
+    An expression the translator cannot read gets the verdict ``"untranslated"``
+    and the reason in ``notes``.
+
+    Example:
+        >>> rows = translate_file("Dense(8, kernel_initializer='he_uniform')", to="torch")
+        >>> rows[0].code, rows[0].verdict
+        ("torch.nn.init.kaiming_uniform_(w, nonlinearity='relu')", 'exact')
+    """
+    to = target_name(to)
+    rows = []
+    for line, src in find_initializers(text):
+        try:
+            tr = translate(parse(src, tf_version=tf_version), to)
+        except InvalidArgumentError as err:
+            reason = str(err).split("; received source=")[0].removeprefix("cannot parse `source`: ")
+            rows.append(FileRow(line, src, None, "untranslated", (reason,)))
+            continue
+        rows.append(FileRow(line, src, tr.code, tr.verdict, tr.notes))
+    return rows

@@ -41,7 +41,10 @@ from ._translate import (
     TARGETS,
     UnrepresentableNumberError,
     spec_from_initializer,
+    target_name,
+    to_layout,
     translate,
+    translate_file,
 )
 from ._validation import check_shape
 from .stream import derive_stream
@@ -121,20 +124,25 @@ def _shape(text: str) -> tuple[int, ...]:
 _LEGACY = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*(:.*)?$", re.S)
 
 
-def resolve(text: str) -> tuple[Spec, VarianceScaling | None]:
+def resolve(text: str, tf_version: str | None = None) -> tuple[Spec, VarianceScaling | None]:
     """A CLI SPEC as a :class:`Spec`, plus the varscale initializer when the
     SPEC is one of varscale's own forms (preset name, JSON config, ``name:k=v``)."""
     if text.strip().startswith("{") or _LEGACY.match(text):
         try:
             init = spec_from_string(text)
         except VarscaleError:
+            if text.strip().isidentifier():  # a framework's name varscale has no preset for (kaiming_normal)
+                try:
+                    return parse(text, tf_version=tf_version), None
+                except VarscaleError:
+                    pass
             # a framework's JSON config (Keras' input_axes, RandomNormal...) is read by parse();
             # a varscale config that deserialize() refuses stays refused
             if text.strip().startswith("{") and not _is_varscale_config(text):
                 return parse(text), None
             raise
         return spec_from_initializer(init, text), init
-    return parse(text), None
+    return parse(text, tf_version=tf_version), None
 
 
 def _is_varscale_config(text: str) -> bool:
@@ -194,12 +202,24 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("spec", help=spec_help)
     ex.add_argument("--shape", type=_shape, required=True, help="comma-separated, e.g. 3,3,64,128")
     ex.add_argument("--layout", choices=["tf", "torch"], default=None)
+    ex.add_argument("--tf-version", default=None, help="the TensorFlow version a TF1 source ran under (e.g. 1.9)")
     ex.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     tr = sub.add_parser("translate", help="rewrite an initializer for another framework, with a verdict")
-    tr.add_argument("spec", help=spec_help)
-    tr.add_argument("--to", required=True, choices=list(TARGETS))
-    tr.add_argument("--shape", type=_shape, default=None)
+    tr.add_argument("spec", nargs="?", default=None, help=spec_help)
+    tr.add_argument("--to", required=True, type=_target,
+                    help=f"one of {', '.join(TARGETS)} (or pytorch, flax, tf_keras, ms...)")
+    tr.add_argument("--file", default=None, help="translate every initializer expression of this Python file "
+                    "(read with ast, never run)")
+    tr.add_argument("--shape", type=_shape, default=None,
+                    help="the weight shape, read in the SOURCE framework's layout (see --shape-layout)")
+    tr.add_argument("--target-shape", type=_shape, default=None,
+                    help="the weight shape in the TARGET framework's layout (instead of --shape)")
+    tr.add_argument("--shape-layout", choices=["source", "target"], default="source",
+                    help="which framework's layout --shape is read in (default: source)")
+    tr.add_argument("--numbers", action="store_true",
+                    help="write the numbers for --shape instead of a snippet that is exact for every shape")
+    tr.add_argument("--tf-version", default=None, help="the TensorFlow version a TF1 source ran under (e.g. 1.9)")
     tr.add_argument("--json", action="store_true")
 
     sa = sub.add_parser("sample", help="draw a tensor and write it to .npy, .safetensors or .zarr")
@@ -388,7 +408,7 @@ def _equivalents(spec: Spec, shape: tuple[int, ...]) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    spec, init = resolve(args.spec)
+    spec, init = resolve(args.spec, args.tf_version)
     if args.layout is not None:
         if init is None:
             raise _UsageError("--layout applies to varscale SPECs only; a framework expression has its own layout")
@@ -419,24 +439,85 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"{labels.get(key, key):<14}  {'-' if v is None else v}")
     print("\nequivalents:")
     for t, e in eq.items():
-        print(f"  {t:<10} {e['verdict']:<16} {e['code'] or '-'}")
+        code_lines = (e["code"] or "-").splitlines()
+        print(f"  {t:<10} {e['verdict']:<16} {code_lines[0]}")
+        for extra in code_lines[1:]:
+            print(f"  {'':<10} {'':<16} {extra}")
         for note in e["notes"]:
             print(f"  {'':<10} - {note}")
     return 0
 
 
+def _target(text: str) -> str:
+    try:
+        return target_name(text)
+    except VarscaleError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _translate(args: argparse.Namespace) -> int:
-    spec, _ = resolve(args.spec)
-    tr = translate(spec, args.to, args.shape)
+    if (args.spec is None) == (args.file is None):
+        raise _UsageError("give either SPEC or --file FILE")
+    if args.file is not None:
+        return _translate_file(args)
+    spec, _ = resolve(args.spec, args.tf_version)
+    if args.target_shape is not None and args.shape is not None:
+        raise _UsageError("give --shape or --target-shape, not both")
+    shape, read_in = args.shape, "source"
+    if args.target_shape is not None or (args.shape is not None and args.shape_layout == "target"):
+        target_shape = args.target_shape if args.target_shape is not None else args.shape
+        src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
+        tgt_layout = {"torch": "torch", "mindspore": "torch"}.get(args.to, "tf" if args.to != "varscale"
+                                                                  else src_layout)
+        shape, read_in = to_layout(tuple(target_shape), tgt_layout, src_layout), "target"
+    if args.numbers and shape is None:
+        raise _UsageError("--numbers writes the numbers for one shape: give --shape or --target-shape")
+    tr = translate(spec, args.to, shape, numbers=args.numbers)
     if args.json:
-        print(json.dumps(_json_safe({"target": tr.target, "code": tr.code, "verdict": tr.verdict,
-                                     "notes": list(tr.notes), "shape": tr.shape, "target_shape": tr.target_shape}),
+        print(json.dumps(_json_safe({"target": tr.target, "code": tr.code, "alternative": tr.alternative,
+                                     "verdict": tr.verdict, "notes": list(tr.notes), "shape": tr.shape,
+                                     "shape_read_in": read_in, "target_shape": tr.target_shape}),
                          indent=2, allow_nan=False))
     else:
         print(tr.code)
+        if tr.alternative:
+            print(f"# or, the same law: {tr.alternative}")
         print(f"# verdict: {tr.verdict}")
+        if shape is not None:
+            print(f"# shape {tuple(shape)} read in the {read_in} layout ({spec.framework}'s)"
+                  if read_in == "source" else f"# --target-shape read in {tr.target}'s layout: source shape "
+                  f"{tuple(shape)}")
         for note in tr.notes:
             print(f"# {note}")
+    return 0
+
+
+def _translate_file(args: argparse.Namespace) -> int:
+    if args.shape is not None or args.target_shape is not None or args.numbers:
+        raise _UsageError("--file translates every expression for every shape: --shape, --target-shape and "
+                          "--numbers apply to one SPEC")
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidArgumentError(f"`file` cannot be read; received file={args.file!r}: {err}") from None
+    rows = translate_file(text, args.to, tf_version=args.tf_version)
+    missing = [r for r in rows if r.verdict == "untranslated"]
+    if args.json:
+        print(json.dumps(_json_safe({
+            "file": args.file, "target": args.to,
+            "rows": [{"line": r.line, "source": r.source, "code": r.code, "verdict": r.verdict,
+                      "notes": list(r.notes)} for r in rows],
+            "untranslated": len(missing)}), indent=2, allow_nan=False))
+        return 0
+    print(f"| line | source | {args.to} | verdict |")
+    print("|---:|---|---|---|")
+    for r in rows:
+        code = "<br>".join((r.code or "-").splitlines()).replace("|", "\\|")
+        print(f"| {r.line} | `{r.source.replace('|', '/')}` | `{code}` | {r.verdict} |")
+    print(f"\n{len(rows)} initializer expression(s); {len(rows) - len(missing)} translated, "
+          f"{len(missing)} not translated")
+    for r in missing:
+        print(f"- line {r.line}: {r.source}: {r.notes[0]}")
     return 0
 
 
