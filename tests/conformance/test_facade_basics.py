@@ -597,3 +597,69 @@ def test_jax_scale_rounded_to_dtype(jinit: Any) -> None:
     assert bound != 0.1
     assert float(w.max()) <= bound
     assert math.isclose(float(w.max()), bound, rel_tol=1e-3)
+
+
+# ------------------------------------------------------------------ TF1 conv-orthogonal family
+CONV_CASES = [
+    ("convolutional_delta_orthogonal", [3, 3, 16, 32]),
+    ("convolutional_delta_orthogonal", [3, 8, 8]),
+    ("convolutional_orthogonal_1d", [3, 8, 16]),
+    ("convolutional_orthogonal_2d", [3, 3, 8, 16]),
+    ("convolutional_orthogonal_2d", [1, 1, 4, 4]),
+    ("convolutional_orthogonal_3d", [2, 2, 2, 4, 8]),
+]
+
+
+def _init_ops(tf: Any) -> Any:
+    """TF's init_ops module: the conv-orthogonal initializers are not exported under tf.compat.v1."""
+    from tensorflow.python.ops import init_ops
+
+    return init_ops
+
+
+def _paraunitary_gram(w: np.ndarray) -> np.ndarray:
+    """Σ over the spatial taps of K·Kᵀ (in × in): gain² · I for these kernels."""
+    taps = w.reshape(-1, w.shape[-2], w.shape[-1]).astype(np.float64)
+    return np.einsum("tio,tjo->ij", taps, taps)
+
+
+@pytest.mark.parametrize(("name", "shape"), CONV_CASES, ids=[f"{n}-{s}" for n, s in CONV_CASES])
+def test_tf1_conv_orthogonal(tf: Any, tf1: Any, name: str, shape: list[int]) -> None:
+    """Orthogonal kernels as TF builds them: Σ K·Kᵀ = gain²·I for ours and TF's; a seeded instance repeats."""
+    # the dtype goes to the constructor: TF's conv-orthogonal kernels mix the constructor's dtype into the call's
+    ours_init = getattr(tf1, name)(gain=1.5, seed=3, dtype="float64")
+    ours = ours_init(shape)
+    theirs = getattr(_init_ops(tf), name)(gain=1.5, seed=3, dtype=tf.float64)(shape).numpy()
+    assert ours.shape == theirs.shape == tuple(shape)
+    for w in (ours, theirs):
+        np.testing.assert_allclose(_paraunitary_gram(w), 2.25 * np.eye(shape[-2]), atol=1e-10)
+    assert ours.dtype == np.float64
+    assert np.array_equal(ours_init(shape), ours)
+    assert ours_init.get_config() == getattr(_init_ops(tf), name)(gain=1.5, seed=3, dtype=tf.float64).get_config()
+
+
+def test_tf1_conv_orthogonal_2d_law(tf: Any, tf1: Any) -> None:
+    """Elements of ConvolutionOrthogonal2D: same law as TF's (KS, pooled over seeds), 20 % off rejected."""
+    shape = [3, 3, 32, 32]
+    theirs = np.concatenate([_init_ops(tf).convolutional_orthogonal_2d(seed=s)(shape).numpy().ravel()
+                             for s in (1, 2, 3)])
+    ours = np.concatenate([tf1.convolutional_orthogonal_2d(seed=s)(shape).ravel() for s in (1, 2, 3)])
+    ks_check(ours, theirs)
+    ks_power(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("convolutional_delta_orthogonal", [3, 3]),
+        ("convolutional_delta_orthogonal", [3, 3, 8, 4]),
+        ("convolutional_orthogonal_1d", [3, 3, 8, 8]),
+        ("convolutional_orthogonal_1d", [3, 8, 4]),
+        ("convolutional_orthogonal_2d", [3, 2, 4, 4]),
+        ("convolutional_orthogonal_2d", [3, 3, 4]),
+        ("convolutional_orthogonal_3d", [2, 2, 3, 4, 4]),
+        ("convolutional_orthogonal_3d", [2, 2, 2, 8, 4]),
+    ],
+)
+def test_tf1_conv_orthogonal_errors(tf: Any, tf1: Any, name: str, shape: list[int]) -> None:
+    _same_error(lambda: getattr(_init_ops(tf), name)(seed=1)(shape), lambda: getattr(tf1, name)(seed=1)(shape))

@@ -6,7 +6,8 @@ Besides the variance-scaling family below, the module mirrors init_ops v1's
 from varscale's stream, seeds as below), and the exact ``Constant``,
 ``Zeros``, ``Ones`` and ``Identity``: TF's signatures with ``dtype`` and
 ``seed``, ``__call__(shape, dtype=None, partition_info=None)``,
-``get_config``/``from_config``, TF's errors.
+``get_config``/``from_config``, TF's errors; and the convolution-orthogonal
+family (``ConvolutionDeltaOrthogonal``, ``ConvolutionOrthogonal1D/2D/3D``).
 
 Mirrors ``tensorflow/python/ops/init_ops.py`` as TensorFlow 2.21 ships it
 under ``tf.compat.v1`` (the TF ≥ 1.10 semantics, with 2.21's messages):
@@ -80,6 +81,10 @@ from ._tfdtype import (
 
 __all__ = [
     "Constant",
+    "ConvolutionDeltaOrthogonal",
+    "ConvolutionOrthogonal1D",
+    "ConvolutionOrthogonal2D",
+    "ConvolutionOrthogonal3D",
     "GlorotNormal",
     "GlorotUniform",
     "Identity",
@@ -93,6 +98,10 @@ __all__ = [
     "Zeros",
     "bfloat16",
     "constant_initializer",
+    "convolutional_delta_orthogonal",
+    "convolutional_orthogonal_1d",
+    "convolutional_orthogonal_2d",
+    "convolutional_orthogonal_3d",
     "float16",
     "float32",
     "float64",
@@ -913,3 +922,224 @@ random_normal_initializer = RandomNormal
 truncated_normal_initializer = TruncatedNormal
 orthogonal_initializer = Orthogonal
 identity_initializer = Identity
+
+
+# -- init_ops' convolution-orthogonal family (Xiao et al. 2018): every Gaussian matrix and sign mask drawn
+# -- from varscale's stream (draw k of a call uses stream id base + k), the linear algebra in float64 -------
+
+
+class _ConvDraws:
+    """The sequence of Gaussian draws of one call: draw ``k`` uses ``Stream(seed, base_stream + k)``."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+        self._count = 0
+
+    def normal(self, shape: tuple[int, ...]) -> Any:
+        stream = Stream(self._stream.seed, (self._stream.stream + self._count) % 2**64)
+        self._count += 1
+        return draw(shape, "float64", normal_sampler(0.0, 1.0), stream)
+
+    def orthogonal(self, n: int) -> Any:
+        """TF's ``_orthogonal_matrix(n)``: ``Q·sign(diag R)`` of an n×n standard normal matrix."""
+        import numpy as np
+
+        q, r = np.linalg.qr(self.normal((n, n)))
+        return q * np.sign(np.diagonal(r))
+
+    def symmetric_projection(self, n: int) -> Any:
+        """TF's ``_symmetric_projection(n)``: ``C·Cᵀ`` with ``C`` an orthogonal matrix's columns masked at random."""
+        q = self.orthogonal(n)
+        mask = (self.normal((n,)) > 0).astype(float)
+        c = q * mask
+        return c @ c.T
+
+
+class _ConvBase(_Random):
+    def __init__(self, gain: Any = 1.0, seed: int | None = None, dtype: Any = float32) -> None:
+        self.gain = gain
+        self.dtype = _assert_float_dtype(as_dtype(dtype))
+        self.seed = seed
+        self._stream = _seed_stream(seed)
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        raise NotImplementedError
+
+    def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
+        from .._basic import round_float64
+
+        name = storage_name(dtype)
+        stream = self._stream if self._stream is not None else fresh_stream()
+        kernel = self._kernel(dims, _ConvDraws(stream))
+        return round_float64(kernel * _scalar(self.gain, "gain", type(self).__name__), name)
+
+    def get_config(self) -> dict[str, Any]:
+        """TF's config: ``gain``, ``seed``, ``dtype`` (a name)."""
+        return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
+
+
+def _in_out_check(dims: tuple[int, ...]) -> None:
+    if dims[-2] > dims[-1]:
+        raise ValueError(f"In_filters, specified by shape[-2]={dims[-2]} cannot be greater than out_filters, "
+                         f"specified by shape[-1]={dims[-1]}.")
+
+
+class ConvolutionDeltaOrthogonal(_ConvBase):
+    """TF1's ``convolutional_delta_orthogonal(gain=1.0, seed=None, dtype=float32)``.
+
+    For 3-D to 5-D shapes ``(*spatial, in, out)`` with ``in <= out``: zeros except the spatial center
+    ``[(k-1)//2, ...]``, which holds the first ``in`` rows of an ``out × out`` orthogonal matrix times gain.
+
+    Example:
+        >>> import numpy as np
+        >>> from varscale.compat import tf1
+        >>> w = tf1.convolutional_delta_orthogonal(seed=0)([3, 3, 4, 8], dtype="float64")
+        >>> bool(np.allclose(w[1, 1] @ w[1, 1].T, np.eye(4))), float(abs(w[0]).max())
+        (True, 0.0)
+    """
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        import numpy as np
+
+        if len(dims) < 3 or len(dims) > 5:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
+                             f"three-dimensional and at most five-dimensional. Received shape={list(dims)}")
+        _in_out_check(dims)
+        q = draws.orthogonal(dims[-1])[: dims[-2], :]
+        out = np.zeros(dims)
+        out[tuple((k - 1) // 2 for k in dims[:-2])] = q
+        return out
+
+
+def _matrix_conv(m1: dict[tuple[int, ...], Any], m2: dict[tuple[int, ...], Any], k: int, length: int,
+                 ndim: int) -> dict[tuple[int, ...], Any]:
+    """TF's ``_matrix_conv`` in ``ndim`` dimensions: the convolution of two kernels of matrices."""
+    import itertools
+
+    import numpy as np
+
+    n = next(iter(m1.values())).shape[0]
+    size = k + length - 1
+    result: dict[tuple[int, ...], Any] = {}
+    for idx in itertools.product(range(size), repeat=ndim):
+        acc = np.zeros((n, n))
+        for off in itertools.product(*(range(min(k, i + 1)) for i in idx)):
+            rest = tuple(i - o for i, o in zip(idx, off, strict=True))
+            if all(r < length for r in rest):
+                acc = acc + m1[off] @ m2[rest]
+        result[idx] = acc
+    return result
+
+
+class _ConvolutionOrthogonal(_ConvBase):
+    _ndim = 2
+
+    def _block_orth(self, projections: list[Any]) -> dict[tuple[int, ...], Any]:
+        import itertools
+
+        import numpy as np
+
+        n = projections[0].shape[0]
+        eye = np.eye(n)
+        out = {}
+        for idx in itertools.product((0, 1), repeat=self._ndim):
+            if self._ndim == 3:  # TF's 3-D cast(i, p) = i·p + (1 - i)·(I - p)
+                factors = [p if i else eye - p for i, p in zip(idx, projections, strict=True)]
+            else:  # 1-D and 2-D: index 0 is p, index 1 is I - p
+                factors = [eye - p if i else p for i, p in zip(idx, projections, strict=True)]
+            m = factors[0]
+            for f in factors[1:]:
+                m = m @ f
+            out[idx] = m
+        return out
+
+    def _orthogonal_kernel(self, ksize: int, cin: int, cout: int, draws: _ConvDraws) -> Any:
+        import itertools
+
+        import numpy as np
+
+        if cin > cout:
+            raise ValueError(f"The number of input channels (cin={cin}) cannot exceed the number of output "
+                             f"channels (cout={cout}).")
+        orth = draws.orthogonal(cout)[0:cin, :]
+        if ksize == 1:
+            return orth.reshape((1,) * self._ndim + orth.shape)
+        p = self._block_orth([draws.symmetric_projection(cout) for _ in range(self._ndim)])
+        for _ in range(ksize - 2):
+            temp = self._block_orth([draws.symmetric_projection(cout) for _ in range(self._ndim)])
+            p = _matrix_conv(p, temp, round(len(p) ** (1 / self._ndim)), 2, self._ndim)
+        out = np.zeros((ksize,) * self._ndim + (cin, cout))
+        for idx in itertools.product(range(ksize), repeat=self._ndim):
+            out[idx] = orth @ p[idx]
+        return out
+
+
+class ConvolutionOrthogonal1D(_ConvolutionOrthogonal):
+    """TF1's ``convolutional_orthogonal_1d(gain=1.0, seed=None, dtype=float32)``: an orthogonal 1-D convolution
+    kernel ``(k, in, out)``, ``in <= out`` (TF's construction from random symmetric projections).
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.convolutional_orthogonal_1d(seed=0)([3, 4, 4]).shape
+        (3, 4, 4)
+    """
+
+    _ndim = 1
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        if len(dims) != 3:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be three-dimensional. "
+                             f"Received shape={list(dims)}")
+        _in_out_check(dims)
+        return self._orthogonal_kernel(dims[0], dims[-2], dims[-1], draws)
+
+
+class ConvolutionOrthogonal2D(_ConvolutionOrthogonal):
+    """TF1's ``convolutional_orthogonal_2d(gain=1.0, seed=None, dtype=float32)``: an orthogonal 2-D convolution
+    kernel ``(k, k, in, out)``, ``in <= out``.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.convolutional_orthogonal_2d(seed=0)([3, 3, 2, 4]).shape
+        (3, 3, 2, 4)
+    """
+
+    _ndim = 2
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        if len(dims) != 4:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be four-dimensional. "
+                             f"Received: {list(dims)}")
+        _in_out_check(dims)
+        if dims[0] != dims[1]:
+            raise ValueError(f"Kernel sizes, specified by shape[0]={dims[0]} and shape[1]={dims[1]} must be equal.")
+        return self._orthogonal_kernel(dims[0], dims[2], dims[3], draws)
+
+
+class ConvolutionOrthogonal3D(_ConvolutionOrthogonal):
+    """TF1's ``convolutional_orthogonal_3d(gain=1.0, seed=None, dtype=float32)``: an orthogonal 3-D convolution
+    kernel ``(k, k, k, in, out)``, ``in <= out``.
+
+    Example:
+        >>> from varscale.compat import tf1
+        >>> tf1.convolutional_orthogonal_3d(seed=0)([2, 2, 2, 3, 3]).shape
+        (2, 2, 2, 3, 3)
+    """
+
+    _ndim = 3
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        if len(dims) != 5:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be five-dimensional. "
+                             f"Received shape={list(dims)}")
+        _in_out_check(dims)
+        if dims[0] != dims[1] or dims[0] != dims[2]:
+            raise ValueError(f"Kernel sizes, specified by shape[0]={dims[0]},  shape[1]={dims[1]} and "
+                             f"shape[2]={dims[2]} must be equal.")
+        return self._orthogonal_kernel(dims[0], dims[-2], dims[-1], draws)
+
+
+convolutional_delta_orthogonal = ConvolutionDeltaOrthogonal
+convolutional_orthogonal_1d = ConvolutionOrthogonal1D
+convolutional_orthogonal_2d = ConvolutionOrthogonal2D
+convolutional_orthogonal_3d = ConvolutionOrthogonal3D
