@@ -52,3 +52,10 @@ def test_fsdp2_and_tensor_parallel_equal_the_single_process_init(tmp_path: Path)
             np.testing.assert_array_equal(got, p.detach().numpy(), err_msg=f"{kind} {name}")
     assert (np.load(tmp_path / "fsdp2.3.weight.npy")[4] == 0).all()  # the padding row, on whichever rank holds it
     assert torch.equal(torch.from_numpy(np.load(tmp_path / "tp.1.weight.npy")), torch.ones(13))
+    # the DCP checkpoint the two ranks wrote from their local shards, read back in one process
+    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+
+    dcp_to_torch_save(str(tmp_path / "dcp"), str(tmp_path / "full.pt"))
+    saved = torch.load(tmp_path / "full.pt", weights_only=True)["model"]
+    for name, p in ref.named_parameters():
+        assert torch.equal(saved[name], p.detach()), name
