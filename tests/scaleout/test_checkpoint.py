@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import varscale as vs
+from _support import need
 from varscale import cli
 from varscale.io import (
     INDEX_NAME,
@@ -78,7 +79,7 @@ def _tensors(folder: Path) -> dict[str, bytes]:
 
 
 def test_shard_grouping_is_huggingface_s_on_random_sizes() -> None:
-    hub = pytest.importorskip("huggingface_hub")
+    hub = need("huggingface_hub")
     rng = np.random.default_rng(0)
     for trial in range(300):
         n = int(rng.integers(1, 30))
@@ -91,7 +92,7 @@ def test_shard_grouping_is_huggingface_s_on_random_sizes() -> None:
 
 
 def test_size_strings_are_read_as_huggingface_reads_them() -> None:
-    pytest.importorskip("huggingface_hub")
+    need("huggingface_hub")
     from huggingface_hub.serialization._base import parse_size_to_int
 
     for text in ("5GB", "500MB", "1.5GB", "10KB", "2TB"):
@@ -105,7 +106,7 @@ def test_size_strings_are_read_as_huggingface_reads_them() -> None:
 def test_sharded_folder_equals_huggingface_s_save(tmp_path: Path) -> None:
     """Same files, tensors per file, weight_map and total_size as huggingface_hub.save_torch_state_dict."""
     torch = pytest.importorskip("torch")
-    hub = pytest.importorskip("huggingface_hub")
+    hub = need("huggingface_hub")
     shapes = _llama_shapes()
     tensors = {n: (vs.HeNormal(layout="torch", seed=vs.derive_stream(3, n)), tuple(s), "bfloat16")
                for n, s in shapes.items() if len(s) == 2}
@@ -606,7 +607,7 @@ else:
 
 def test_transformers_from_pretrained_loads_the_sharded_folder(tmp_path: Path) -> None:
     """A tiny Llama's shapes from transformers itself, `varscale init` into a folder, `from_pretrained` reads it."""
-    pytest.importorskip("transformers")
+    need("transformers")
     script = tmp_path / "load.py"
     script.write_text(_FROM_PRETRAINED)
     shapes = subprocess.run([sys.executable, str(script), "-", "shapes"], capture_output=True, text=True, timeout=300)
