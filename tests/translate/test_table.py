@@ -39,6 +39,7 @@ Where a framework cannot be run here, and what is done instead:
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import math
@@ -54,7 +55,7 @@ from _stats import variance_ok
 from _support import need
 from translate.cases import CASES, Case
 from varscale._parse import Spec
-from varscale._translate import TARGETS, Translation, translate
+from varscale._translate import TARGETS, Translation, to_layout, translate
 
 N_SEED = 20260
 
@@ -127,6 +128,32 @@ class _TF:
         return getattr(self._tf.compat.v1, name)  # TF1 spellings: tf.variance_scaling_initializer, ...
 
 
+def _run(code: str, ns: dict[str, Any]) -> Any:
+    """Run a translation: a one-line expression, or a snippet whose last line is the result."""
+    *head, last = code.splitlines()
+    if head:
+        exec("\n".join(head), ns)
+    return eval(last, ns)
+
+
+def _resolved(code: str, ns: dict[str, Any]) -> str:
+    """The snippet's last line with the numbers its lines computed for ``ns`` (``w`` or ``shape``) put in."""
+    *head, last = code.splitlines()
+    if not head:
+        return code
+    ns = dict(ns, math=math)
+    exec("\n".join(head), ns)
+
+    class _Put(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> Any:
+            v = ns.get(node.id)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return ast.copy_location(ast.Constant(float(v)), node)
+            return node
+
+    return ast.unparse(_Put().visit(ast.parse(last, mode="eval")))
+
+
 def _np(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
         return x.detach().cpu().numpy().astype(np.float64)
@@ -152,7 +179,7 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         torch = need("torch")
         torch.manual_seed(seed)
         w = torch.empty(shape, dtype=torch.float32)
-        out = eval(code, {"torch": torch, "nn": torch.nn, "math": math, "w": w})
+        out = _run(code, {"torch": torch, "nn": torch.nn, "math": math, "w": w, "varscale": vs})
         assert out is w
         return _np(w)
     if framework == "jax":
@@ -172,7 +199,7 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         names = {k: getattr(msinit, k) for k in ("initializer", "XavierUniform", "XavierNormal", "HeUniform",
                                                  "HeNormal", "VarianceScaling", "TruncatedNormal", "Normal",
                                                  "Uniform")}
-        obj = eval(code, {"mindspore": ms, "math": math, **names})
+        obj = _run(code, {"mindspore": ms, "math": math, "shape": list(shape), **names})
         if not isinstance(obj, msinit.Initializer):
             return _np(obj.init_data())
         return _np(msinit.initializer(obj, list(shape), ms.float32).init_data())
@@ -239,9 +266,11 @@ def test_translation_runs_in_target_and_matches_source(case: Case, target: str) 
     assert tr.verdict in ("exact", "exact_for_shape", "impossible")
     assert tr.target_shape is not None
     src = spec.describe(case.shape)
-    # the translated code, parsed back, describes the same layer's fans
-    back = vs.parse(tr.code)
-    if back.fan_based and back.jax_axes is None and spec.jax_axes is None:
+    # the translated code, parsed back, describes the same layer's fans (a snippet: its last line, with the
+    # numbers its lines compute for this weight)
+    ns = {"w": types.SimpleNamespace(shape=tr.target_shape), "shape": list(tr.target_shape)}
+    back = vs.parse(_resolved(tr.code, ns))
+    if back.fan_based and back.jax_axes is None and spec.jax_axes is None and "\n" not in tr.code:
         assert back.fans(tr.target_shape) == spec.fans(case.shape), (tr.code, tr.target_shape)
     got = back.describe(tr.target_shape)
     x = _draw(target, tr.code, tr.target_shape, N_SEED + 1 + TARGETS.index(target)).ravel()
@@ -302,4 +331,53 @@ def test_layout_is_stated() -> None:
 
 def test_shape_needed_for_shape_dependent_numbers() -> None:
     with pytest.raises(vs.InvalidArgumentError, match="shape"):
-        vs.translate("keras.initializers.HeNormal()", to="torch")
+        vs.translate("keras.initializers.HeNormal()", to="torch", numbers=True)
+    # without numbers: a snippet exact for every shape, not an error
+    t = vs.translate("keras.initializers.HeNormal()", to="torch")
+    assert t.verdict == "exact" and "trunc_normal_(w" in t.code and "math.prod(w.shape[1:])" in t.code
+    assert t.alternative == "w.copy_(torch.from_numpy(varscale.HeNormal(layout='torch')(tuple(w.shape))))"
+
+
+_SHAPES_TF = [(7, 5), (1, 9), (3, 3, 16, 32), (5, 2, 4, 9), (2, 2, 2, 3, 4)]
+
+
+def _generic(c: Case) -> bool:
+    s = vs.parse(c.source, tf_version=c.tf_version)
+    return s.fan_based and s.jax_axes is None  # JAX's named axes: numbers for one shape
+
+
+_GENERIC = [c for c in CASES if _generic(c)]
+
+
+@pytest.mark.parametrize("target", ["torch", "mindspore"])
+@pytest.mark.parametrize("case", _GENERIC, ids=[c.id for c in _GENERIC])
+def test_snippets_are_exact_for_every_shape(case: Case, target: str) -> None:
+    """A shape-generic snippet gives the source's std and bounds on every layer, not only the case's."""
+    spec = vs.parse(case.source, tf_version=case.tf_version)
+    tr = translate(spec, target)
+    if "\n" not in tr.code:
+        return
+    assert tr.verdict == "exact" and (tr.alternative is not None or spec.mode == "fan_geo_avg")  # varscale: no geo
+    src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
+    for tf_shape in _SHAPES_TF:
+        shape = tf_shape if src_layout == "tf" else to_layout(tf_shape, "tf", "torch")
+        tshape = to_layout(shape, src_layout, "torch")
+        ns = {"w": types.SimpleNamespace(shape=tshape), "shape": list(tshape)}
+        got = vs.parse(_resolved(tr.code, ns)).describe(tshape)
+        want = spec.describe(shape)
+        assert math.isclose(got["std"], want["std"], rel_tol=1e-12), (tr.code, shape)
+        for a, b in zip(got["bounds"], want["bounds"], strict=True):
+            assert a == b or math.isclose(a, b, rel_tol=1e-12), (tr.code, shape, got["bounds"], want["bounds"])
+    if target == "torch":  # the snippet and its alternative line run in torch and stay in the bounds
+        torch = need("torch")
+        for tf_shape in _SHAPES_TF[2:4]:
+            shape = tf_shape if src_layout == "tf" else to_layout(tf_shape, "tf", "torch")
+            tshape = to_layout(shape, src_layout, "torch")
+            lo, hi = spec.describe(shape)["bounds"]
+            for code in (c for c in (tr.code, tr.alternative) if c is not None):
+                w = torch.empty(tshape)
+                _run(code, {"torch": torch, "math": math, "w": w, "varscale": vs})
+                x = _np(w)
+                assert np.isfinite(x).all() and x.std() > 0
+                if math.isfinite(hi):
+                    assert x.max() <= hi * (1 + 1e-6) and x.min() >= lo * (1 + 1e-6), (code, tshape)

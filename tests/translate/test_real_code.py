@@ -1,0 +1,95 @@
+"""Real-code input: keyword-argument forms, the names users type, did-you-mean, notes that matter."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import varscale as vs
+from varscale import ParseError
+from varscale._translate import target_name
+
+
+@pytest.mark.parametrize(
+    ("source", "framework", "family", "scale", "mode"),
+    [
+        ("kernel_initializer='he_uniform'", "keras", "uniform", 2.0, "fan_in"),
+        ('kernel_initializer="glorot_normal",', "keras", "truncated_normal", 1.0, "fan_avg"),
+        ("kernel_initializer=keras.initializers.HeNormal()", "keras", "truncated_normal", 2.0, "fan_in"),
+        ("kernel_initializer=tf.keras.initializers.VarianceScaling(scale=2.0, mode='fan_out'),", "tf.keras",
+         "truncated_normal", 2.0, "fan_out"),
+        ("kernel_init=nn.initializers.lecun_normal()", "jax", "truncated_normal", 1.0, "fan_in"),
+        ("self.w_init = jax.nn.initializers.he_normal()", "jax", "truncated_normal", 2.0, "fan_in"),
+        ("init: Callable = nn.initializers.xavier_uniform()", "jax", "uniform", 1.0, "fan_avg"),
+        # the names users type for torch's functions mean torch's law: kaiming_normal is untruncated
+        ("kaiming_normal", "torch", "untruncated_normal", 2.0, "fan_in"),
+        ("kaiming_uniform", "torch", "uniform", 2.0, "fan_in"),
+        ("xavier_uniform", "torch", "uniform", 1.0, "fan_avg"),
+        ("xavier_normal_", "torch", "untruncated_normal", 1.0, "fan_avg"),
+    ],
+)
+def test_real_code_forms(source: str, framework: str, family: str, scale: float, mode: str) -> None:
+    s = vs.parse(source)
+    assert (s.framework, s.family, s.mode) == (framework, family, mode)
+    assert s.scale is not None and math.isclose(s.scale, scale)
+
+
+def test_comparison_is_not_an_assignment() -> None:
+    with pytest.raises(ParseError):
+        vs.parse("x == keras.initializers.HeNormal()")
+
+
+@pytest.mark.parametrize(
+    ("source", "suggestion"),
+    [
+        ("keras.initializers.GlorotUnifrom()", "'GlorotUniform'"),
+        ("tf.keras.initializers.HeNromal()", "'HeNormal'"),
+        ("torch.nn.init.kaimin_normal_(w)", "'kaiming_normal_'"),
+        ("nn.init.xavier_unifrom_(w)", "'xavier_uniform_'"),
+        ("jax.nn.initializers.he_nromal()", "'he_normal'"),
+        ("mindspore.common.initializer.XavierUnifrom()", "'XavierUniform'"),
+        ("tf.contrib.layers.xavier_initialiser()", "'xavier_initializer'"),
+        ("tf.glorot_unifrom_initializer()", "'glorot_uniform_initializer'"),
+        ("XavierUnifrom()", "'XavierUniform'"),
+    ],
+)
+def test_did_you_mean_across_frameworks(source: str, suggestion: str) -> None:
+    with pytest.raises(ParseError, match="did you mean") as err:
+        vs.parse(source)
+    assert suggestion in str(err.value)
+
+
+@pytest.mark.parametrize(("name", "target"), [("pytorch", "torch"), ("PyTorch", "torch"), ("tf.keras", "tf.keras"),
+                                              ("tf_keras", "tf.keras"), ("flax", "jax"), ("ms", "mindspore"),
+                                              ("contrib", "tf_contrib"), ("keras", "keras")])
+def test_target_aliases(name: str, target: str) -> None:
+    assert target_name(name) == target
+    assert vs.translate("he_uniform", to=name).target == target
+
+
+def test_unknown_target_suggests() -> None:
+    with pytest.raises(vs.InvalidArgumentError, match="Did you mean 'pytorch'"):
+        target_name("pytorhc")
+
+
+def test_clamp_note_only_for_zero_size_shapes() -> None:
+    # no shape: said once, worded for zero-size shapes only
+    t = vs.translate("keras.initializers.HeUniform()", to="torch")
+    clamp = [n for n in t.notes if "max(1, n)" in n]
+    assert len(clamp) == 1 and clamp[0].startswith("for zero-size shapes only")
+    # a real shape: n > 0, the clamp changes nothing, no note
+    t = vs.translate("keras.initializers.HeUniform()", to="torch", shape=(3, 3, 64, 128))
+    assert not [n for n in t.notes if "max(1, n)" in n]
+    # a zero-size shape: the note says what differs
+    t = vs.translate("keras.initializers.HeUniform()", to="torch", shape=(3, 3, 0, 128))
+    assert [n for n in t.notes if "n = 0 for shape (3, 3, 0, 128)" in n]
+
+
+def test_shape_in_the_other_layout_is_flagged() -> None:
+    t = vs.translate("keras.initializers.HeUniform()", to="torch", shape=(128, 64, 3, 3))
+    assert any(n.startswith("check the shape") and "(3, 3, 64, 128)" in n for n in t.notes)
+    t = vs.translate("keras.initializers.HeUniform()", to="torch", shape=(3, 3, 64, 128))
+    assert not any(n.startswith("check the shape") for n in t.notes)
+    t = vs.translate("nn.init.kaiming_uniform_(w)", to="keras", shape=(3, 3, 64, 128))
+    assert any(n.startswith("check the shape") and "(128, 64, 3, 3)" in n for n in t.notes)
