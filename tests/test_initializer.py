@@ -191,8 +191,10 @@ def test_config_errors() -> None:
         vs.VarianceScaling.from_config({"stream_version": 2})
     with pytest.raises(vs.InvalidArgumentError, match="unknown keys"):
         vs.HeNormal.from_config({"scale": 2.0})
-    with pytest.raises(vs.UnknownNameError, match="class_name='Orthogonal'"):
-        vs.deserialize({"class_name": "Orthogonal", "config": {}})
+    with pytest.raises(vs.UnknownNameError, match="class_name='Identity'"):
+        vs.deserialize({"class_name": "Identity", "config": {}})
+    # Orthogonal is a core initializer now (wave 2): it deserializes
+    assert vs.deserialize({"class_name": "Orthogonal", "config": {}}) == vs.Orthogonal()
     with pytest.raises(vs.InvalidArgumentError, match="without"):
         vs.deserialize({"class_name": "HeNormal"})
     with pytest.raises(TypeError, match="config"):
