@@ -412,6 +412,9 @@ _PREFIXES: list[tuple[tuple[str, ...], str]] = [
     (("flax", "nnx", "initializers"), "jax"),
     (("nn", "initializers"), "jax"),
     (("nnx", "initializers"), "jax"),
+    (("linen", "initializers"), "jax"),
+    (("flax", "nn", "initializers"), "jax"),
+    (("jax", "nn", "initializers"), "jax"),
     (("jinit",), "jax"),
     (("mindspore", "common", "initializer"), "mindspore"),
     (("ms", "common", "initializer"), "mindspore"),
@@ -621,6 +624,8 @@ def _prefix_framework(parts: tuple[str, ...]) -> tuple[str | None, str]:
     head, func = parts[:-1], parts[-1]
     if not head:
         return None, func
+    if head == ("initializers",):  # `from flax.linen import initializers` / `from keras import initializers`
+        return ("keras" if func[:1].isupper() else "jax"), func
     for prefix, fw in _PREFIXES:
         if head == prefix:
             return fw, func
@@ -1170,6 +1175,13 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
         raise r.fail("comprehensions are not allowed", node)
     if not isinstance(node, ast.Call):
+        if isinstance(node, ast.Attribute):
+            fw, func = _prefix_framework(r.dotted(node))
+            if fw in ("keras", "tf.keras", "tf1", "jax", "mindspore", "varscale") and func in _KNOWN_NAMES[fw]:
+                # an initializer passed uncalled (`kernel_initializer=tf.keras.initializers.he_normal`,
+                # `bias_init=initializers.zeros`): the framework calls it with its defaults
+                return _call(r, ast.Call(func=node, args=[], keywords=[], lineno=1, col_offset=node.col_offset),
+                             legacy)
         if isinstance(node, (ast.Attribute, ast.Name)):
             parts = r.dotted(node)
             raise r.fail(f"{'.'.join(parts)!r} must be called, e.g. {'.'.join(parts)}()", node)
