@@ -216,7 +216,7 @@ def test_keras_layer_draws_from_varscale(keras: Any, kinit: Any) -> None:
 KERAS_NAMES = [
     "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones", "constant", "identity",
     "RandomNormal", "Zeros", "Identity", "normal", "uniform", "zero", "one", "IdentityInitializer",
-    "OrthogonalInitializer",
+    "OrthogonalInitializer", "STFT", "stft", "STFTInitializer",
 ]
 
 
@@ -247,6 +247,40 @@ def test_keras_get_array(keras: Any, kinit: Any) -> None:
         ours = our_fn((2, 3), dtype=dtype)
         assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
     _same_error(lambda: ref_fn((3, 2)), lambda: our_fn((3, 2)))
+
+
+STFT_CASES = [
+    ("real", "hann", "density", False, "float32"),
+    ("imag", "hamming", "spectrum", True, "float64"),
+    ("real", None, "density", False, "float16"),
+    ("imag", [0.5, 1.0, 2.0, 1.0, 0.5, 0.25, 0.1, 0.0], None, False, "float32"),
+]
+
+
+@pytest.mark.parametrize(("side", "window", "scaling", "periodic", "dtype"), STFT_CASES)
+def test_keras_stft(keras: Any, kinit: Any, side: str, window: Any, scaling: Any, periodic: bool,
+                    dtype: str) -> None:
+    """STFT: Keras' kernel (Keras computes in the dtype, varscale in float64 rounded once: equal to the dtype's
+    precision), its config, and the exact float64 formula."""
+    shape = (8, 2, 5)
+    theirs = _k_np(keras, keras.initializers.STFT(side, window, scaling, periodic)(shape, dtype))
+    ours = kinit.STFT(side, window, scaling, periodic)(shape, dtype)
+    # as Keras, the kernel is (frame_length, 1, fft_length) whatever input_channels says
+    assert ours.dtype.name == dtype and ours.shape == theirs.shape == (8, 1, 5)
+    # Keras evaluates the phase in the dtype: in float16 its own error reaches 0.0064 (exact values here)
+    tol = {"float16": 1e-2, "float32": 1e-6, "float64": 1e-12}[dtype]
+    np.testing.assert_allclose(ours.astype(np.float64), theirs, atol=tol)
+    exact = kinit.STFT(side, window, scaling, periodic)(shape, "float64")
+    np.testing.assert_array_equal(ours, exact.astype(ours.dtype))
+    assert kinit.STFT(side, window, scaling, periodic).get_config() == \
+        keras.initializers.STFT(side, window, scaling, periodic).get_config()
+
+
+@pytest.mark.parametrize("kwargs", [{"side": "imaginary"}, {"scaling": "l2"}, {"window": "unknown"}])
+def test_keras_stft_errors(keras: Any, kinit: Any, kwargs: dict[str, Any]) -> None:
+    _same_error(lambda: keras.initializers.STFT(**kwargs), lambda: kinit.STFT(**kwargs))
+    _same_error(lambda: keras.initializers.STFT(window=[1.0, 2.0])((3, 1, 4)),
+                lambda: kinit.STFT(window=[1.0, 2.0])((3, 1, 4)))
 
 
 def test_keras_seed_semantics(kinit: Any) -> None:

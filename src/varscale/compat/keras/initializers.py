@@ -48,9 +48,9 @@ InvalidArgumentError for normals); here any dtype Keras knows that is not
 float16, bfloat16, float32 or float64 raises ``TypeError``, and a name Keras
 does not know raises Keras' ``ValueError("Invalid dtype: ...")``.
 :func:`deserialize` and :func:`get` know every class above, their snake-case
-names and Keras' aliases (``"normal"``, ``"uniform"``, ``"zero"``, ``"one"``…);
-``STFT`` (a signal-processing kernel, not an initialization law) raises
-``ValueError``.
+names and Keras' aliases (``"normal"``, ``"uniform"``, ``"zero"``, ``"one"``…),
+and ``STFT`` (the deterministic kernel of ``STFTSpectrogram``); the abstract
+``"Initializer"`` raises ``ValueError``.
 
 Example:
     >>> from varscale.compat.keras import initializers
@@ -79,6 +79,7 @@ from ..._plan import Sampler, normal_sampler, uniform_sampler
 from ...stream import Stream
 
 __all__ = [
+    "STFT",
     "Constant",
     "GlorotNormal",
     "GlorotUniform",
@@ -94,6 +95,7 @@ __all__ = [
     "OrthogonalInitializer",
     "RandomNormal",
     "RandomUniform",
+    "STFTInitializer",
     "SeedGenerator",
     "TruncatedNormal",
     "VarianceScaling",
@@ -323,7 +325,7 @@ def register_with_keras() -> dict[str, type]:
     out = {}
     for name in ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
                  "HeNormal", "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "Zeros", "Ones",
-                 "Constant", "Identity"):
+                 "Constant", "Identity", "STFT"):
         twin = _keras_twin(globals()[name])
         if twin is not None:
             out[name] = twin
@@ -964,9 +966,86 @@ class Identity(Initializer):
         return f"Identity(gain={self.gain!r})"
 
 
+class STFT(Initializer):
+    """Keras' ``STFT(side="real", window="hann", scaling="density", periodic=False)`` (alias ``STFTInitializer``).
+
+    The deterministic kernel of Keras' ``STFTSpectrogram`` for a shape ``(frame_length, input_channels,
+    fft_length)``, of shape ``(frame_length, 1, fft_length)`` as in Keras: ``cos`` (``side="real"``) or ``sin`` (``"imag"``) of ``-2π·t·f/((fft_length - 1)·2)``, times a
+    window (a ``scipy.signal.get_window`` name, an array, or None) divided by its L2 (``"density"``) or L1
+    (``"spectrum"``) norm. Computed in float64 and rounded once to ``dtype`` (Keras computes in ``dtype``).
+
+    Raises:
+        ValueError: Keras' messages for ``side``, ``scaling``, an unknown window name and a window of
+            another length.
+
+    Example:
+        >>> from varscale.compat.keras.initializers import STFT
+        >>> STFT("real", None)((4, 2, 3)).shape
+        (4, 1, 3)
+    """
+
+    def __init__(self, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+                 periodic: bool = False) -> None:
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            import scipy.signal
+
+            scipy.signal.get_window(window, 1)  # raises for an unknown window, as Keras
+        if scaling is not None and scaling not in ["density", "spectrum"]:
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}"
+            )
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        """A NumPy array (``as_tensor=True``: a backend tensor) of ``shape`` and ``dtype``."""
+        import numpy as np
+
+        name = standardize_dtype(dtype)
+        frame_length, _input_channels, fft_length = (operator_index(d) for d in shape)
+        win = None
+        scaling: Any = 1.0
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                import scipy.signal
+
+                win = scipy.signal.get_window(win, frame_length, self.periodic)
+            win = np.asarray(win, dtype=np.float64)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(
+                    f"The shape of `window` must be equal to [frame_length].Received: window shape={win.shape}"
+                )
+            win = win.reshape(frame_length, 1, 1)
+            if self.scaling == "density":
+                scaling = np.sqrt(np.sum(np.square(win)))
+            elif self.scaling == "spectrum":
+                scaling = np.sum(np.abs(win))
+        fft_full = (fft_length - 1) * 2
+        freq = np.arange(fft_length, dtype=np.float64).reshape(1, 1, fft_length) / fft_full
+        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
+        args = -2.0 * time * freq * np.pi
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if win is not None:
+            kernel = kernel * win / scaling
+        return _to_backend(kernel.astype(_numpy_dtype(name)), name, as_tensor)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"STFT({args})"
+
+
 #: Keras' other names of the same classes (``keras.initializers.OrthogonalInitializer``, ...).
 OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
+STFTInitializer = STFT
 
 _CLASSES: tuple[type[VarianceScaling], ...] = (
     VarianceScaling, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
@@ -983,7 +1062,7 @@ def _snake(name: str) -> str:
 
 
 _OTHER_CLASSES: tuple[type[Initializer], ...] = (
-    Constant, Identity, Ones, Zeros, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
+    Constant, Identity, Ones, Zeros, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, STFT,
 )
 
 ALL_OBJECTS_DICT: dict[str, type[Initializer]] = {cls.__name__: cls for cls in (*_CLASSES, *_OTHER_CLASSES)}
@@ -995,14 +1074,14 @@ ALL_OBJECTS_DICT.update(
         "normal": RandomNormal,
         "one": Ones,
         "OrthogonalInitializer": Orthogonal,
+        "STFTInitializer": STFT,
         "uniform": RandomUniform,
         "zero": Zeros,
     }
 )
 
-# Keras initializer identifiers varscale does not mirror (STFT is not an initialization law; Initializer is
-# the abstract base).
-_OTHER_KERAS_NAMES = frozenset({"Initializer", "STFT", "initializer", "stft", "STFTInitializer"})
+# Keras initializer identifiers varscale does not resolve: the abstract base (whose instances cannot draw).
+_OTHER_KERAS_NAMES = frozenset({"Initializer", "initializer"})
 
 
 def serialize(initializer: Any) -> Any:
@@ -1166,5 +1245,5 @@ def get(identifier: Any) -> Any:
 
 _TWINNED = {"VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
             "HeNormal", "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "Zeros", "Ones",
-            "Constant", "Identity"}
+            "Constant", "Identity", "STFT"}
 register_with_keras()  # a no-op unless Keras is already imported
