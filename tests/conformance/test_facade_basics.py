@@ -697,3 +697,28 @@ def test_tf1_conv_orthogonal_2d_law(tf: Any, tf1: Any) -> None:
 )
 def test_tf1_conv_orthogonal_errors(tf: Any, tf1: Any, name: str, shape: list[int]) -> None:
     _same_error(lambda: getattr(_init_ops(tf), name)(seed=1)(shape), lambda: getattr(tf1, name)(seed=1)(shape))
+
+
+def test_jax_flax_linen_with_the_new_initializers(jax: Any, jinit: Any) -> None:
+    """Flax Linen: orthogonal kernels and constant biases under jax.jit(model.init) and jax.eval_shape; the
+    jitted parameters equal the eager ones (orthogonal: to float32 precision, the QR differs)."""
+    nn = need("flax.linen")
+    import jax.numpy as jnp
+
+    model = nn.Dense(6, kernel_init=jinit.orthogonal(scale=2.0), bias_init=jinit.constant(0.1))
+    x = jnp.ones((1, 4))
+    params = jax.jit(model.init)(jax.random.key(0), x)["params"]
+    eager = model.init(jax.random.key(0), x)["params"]
+    shapes = jax.eval_shape(model.init, jax.random.key(0), x)["params"]
+    assert shapes["kernel"].shape == (4, 6) and shapes["bias"].shape == (6,)
+    kernel = np.asarray(params["kernel"], dtype=np.float64)
+    np.testing.assert_allclose(kernel, np.asarray(eager["kernel"]), atol=1e-6)
+    np.testing.assert_allclose(kernel @ kernel.T, 4.0 * np.eye(4), atol=1e-5)
+    assert np.array_equal(np.asarray(params["bias"]), np.full(6, 0.1, np.float32))
+    assert np.array_equal(np.asarray(eager["bias"]), np.full(6, 0.1, np.float32))
+    conv = nn.Conv(8, (3, 3), kernel_init=jinit.delta_orthogonal(), bias_init=jinit.zeros)
+    conv_params = jax.jit(conv.init)(jax.random.key(1), jnp.ones((1, 5, 5, 4)))["params"]
+    k = np.asarray(conv_params["kernel"])
+    np.testing.assert_allclose(k[1, 1] @ k[1, 1].T, np.eye(4), atol=1e-5)
+    assert float(np.abs(k[0]).max()) == 0.0
+    assert float(np.abs(np.asarray(conv_params["bias"])).max()) == 0.0
