@@ -722,3 +722,32 @@ def test_jax_flax_linen_with_the_new_initializers(jax: Any, jinit: Any) -> None:
     np.testing.assert_allclose(k[1, 1] @ k[1, 1].T, np.eye(4), atol=1e-5)
     assert float(np.abs(k[0]).max()) == 0.0
     assert float(np.abs(np.asarray(conv_params["bias"])).max()) == 0.0
+
+
+def test_new_initializers_work_without_the_frameworks() -> None:
+    """With keras, tensorflow and jax unimportable, every new initializer still draws NumPy arrays."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('keras', 'tensorflow', 'jax', 'flax'): sys.modules[m] = None\n"
+        "import numpy as np\n"
+        "from varscale.compat.keras import initializers as K\n"
+        "from varscale.compat import tf1\n"
+        "from varscale.compat.jax.nn import initializers as J\n"
+        "outs = [K.RandomNormal(seed=1)((3, 2)), K.TruncatedNormal(seed=1)((3, 2)), K.RandomUniform(seed=1)((3, 2)),\n"
+        "        K.Orthogonal(seed=1)((3, 2)), K.Zeros()((2,)), K.Ones()((2,)), K.Constant(2)((2,)),\n"
+        "        K.Identity()((2, 2)), K.get('random_normal')((2,)), K.get(np.ones(2))((2,)),\n"
+        "        tf1.RandomUniform(seed=1)([2]), tf1.RandomNormal(seed=1)([2]), tf1.TruncatedNormal(seed=1)([2]),\n"
+        "        tf1.Orthogonal(seed=1)([2, 2]), tf1.Constant([1, 2])([2]), tf1.Zeros()([2]), tf1.Ones()([2]),\n"
+        "        tf1.Identity()([2, 2]), tf1.convolutional_orthogonal_2d(seed=1)([3, 3, 2, 2]),\n"
+        "        J.uniform()(1, (2,)), J.normal()(1, (2,)), J.truncated_normal()(1, (2,)), J.orthogonal()(1, (2, 2)),\n"
+        "        J.delta_orthogonal()(1, (3, 2, 2)), J.constant(3)(1, (2,)), J.zeros(1, (2,)), J.ones(1, (2,))]\n"
+        "assert all(type(o) is np.ndarray for o in outs)\n"
+        "assert not any(m in sys.modules and sys.modules[m] is not None for m in ('keras', 'tensorflow', 'jax'))\n"
+        "print('ok', len(outs))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok 27"
