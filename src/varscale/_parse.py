@@ -38,7 +38,9 @@ __all__ = ["FAMILIES", "FRAMEWORKS", "ParseError", "Spec", "parse", "truncated_s
 
 #: Frameworks a Spec can come from (and translation targets).
 FRAMEWORKS = ("keras", "tf.keras", "tf1", "tf_contrib", "torch", "jax", "mindspore", "varscale")
-FAMILIES = ("uniform", "truncated_normal", "untruncated_normal")
+FAMILIES = ("uniform", "truncated_normal", "untruncated_normal", "constant", "orthogonal", "identity")
+#: Families that are not a zero-mean random law: ``fixed`` is the value (constant) or the gain.
+OTHER_FAMILIES = ("constant", "orthogonal", "identity")
 
 MAX_CHARS = 2000
 MAX_NODES = 300
@@ -152,7 +154,13 @@ class Spec:
             raise InvalidArgumentError(
                 f"`family` must be one of {', '.join(map(repr, sorted(FAMILIES)))}; received family={self.family!r}."
             )
-        if self.fixed is None:
+        if self.family in OTHER_FAMILIES:
+            if self.fixed is None or not math.isfinite(self.fixed):
+                raise InvalidArgumentError(
+                    f"`fixed` must be a finite float (the value or the gain) for a {self.family} spec; "
+                    f"received fixed={self.fixed!r}."
+                )
+        elif self.fixed is None:
             if self.scale is None or not (self.scale > 0 and math.isfinite(self.scale)):
                 raise InvalidArgumentError(
                     f"`scale` must be a positive finite float for a fan-based spec; received scale={self.scale!r}."
@@ -297,8 +305,30 @@ class Spec:
             return math.sqrt(var)
         return self.param_factor * math.sqrt(var)
 
+    def flat(self, dims: tuple[int, ...]) -> tuple[int, int]:
+        """``(rows, cols)`` the weight is flattened to for an orthogonal or identity matrix, in the source's layout."""
+        if len(dims) < 2:
+            return (1, dims[0]) if dims else (1, 1)
+        if self.layout == "torch":
+            return dims[0], math.prod(dims[1:])
+        return math.prod(dims[:-1]), dims[-1]
+
+    def _other_std(self, dims: tuple[int, ...]) -> float:
+        g = float(self.fixed or 0.0)
+        if self.family == "constant":
+            return 0.0
+        rows, cols = self.flat(dims)
+        if rows * cols == 0:
+            return 0.0
+        if self.family == "orthogonal":  # orthonormal columns (rows >= cols) or rows: E[w²] = 1/max(rows, cols)
+            return abs(g) / math.sqrt(max(rows, cols))
+        frac = min(rows, cols) / (rows * cols)  # identity: that share of the entries is g, the rest 0
+        return abs(g) * math.sqrt(frac - frac * frac)
+
     def std(self, fan_in: float, fan_out: float) -> float:
         """The realized standard deviation for these fans."""
+        if self.family in OTHER_FAMILIES:
+            raise InvalidArgumentError(f"the std of a {self.family} spec depends on the shape: use describe(shape).")
         p = self.param(fan_in, fan_out)
         if self.family == "uniform":
             return p / math.sqrt(3.0)
@@ -309,6 +339,12 @@ class Spec:
     def bounds(self, fan_in: float, fan_out: float) -> tuple[float, float]:
         """Support of the distribution (``±inf`` for an untruncated normal)."""
         p = self.param(fan_in, fan_out)
+        if self.family == "constant":
+            return (p, p)
+        if self.family == "orthogonal":
+            return (-abs(p), abs(p))
+        if self.family == "identity":
+            return (min(0.0, p), max(0.0, p))
         if self.family == "uniform":
             return (-p, p)
         if self.family == "untruncated_normal" or math.isinf(self.cut):
@@ -325,6 +361,13 @@ class Spec:
             "fan_geo_avg": "sqrt(fan_in·fan_out)",
         }[self.mode]
         clamp = "max(1, n)" if self.clamp else "n"
+        if self.family == "constant":
+            return f"every value = {self.fixed:.6g}"
+        if self.family == "orthogonal":
+            return (f"gain {self.fixed:.6g} × a Haar-random (semi-)orthogonal matrix, the weight flattened to "
+                    f"{'(shape[0], rest)' if self.layout == 'torch' else '(rest, shape[-1])'}")
+        if self.family == "identity":
+            return f"gain {self.fixed:.6g} × the identity matrix (2-D weights)"
         if self.fixed is not None:
             if self.family == "uniform":
                 return f"U(-L, L), L = {self.fixed:.6g} (fixed)"
@@ -366,6 +409,15 @@ class Spec:
         n = self.n(fan_in, fan_out) if self.fan_based else None
         p = self.param(fan_in, fan_out)
         lo, hi = self.bounds(fan_in, fan_out)
+        if self.family in OTHER_FAMILIES:
+            dims = check_shape(shape)
+            std = self._other_std(dims)
+            return {
+                "framework": self.framework, "shape": dims, "layout": self.layout if isinstance(self.layout, str)
+                else repr(self.layout), "fan_in": fan_in, "fan_out": fan_out, "mode": None, "n": None,
+                "family": self.family, "param_std": None, "limit": None, "value" if self.family == "constant"
+                else "gain": p, "std": std, "variance": std * std, "bounds": (lo, hi), "formula": self.formula(),
+            }
         return {
             "framework": self.framework,
             "shape": tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))),
@@ -1151,6 +1203,13 @@ def _unknown(r: _Reader, func: str, fw: str | None, label: str, node: ast.AST) -
 def _from_name(r: _Reader, name: str, node: ast.AST, framework: str) -> Spec:
     """A string identifier as ``keras.initializers.get`` resolves it."""
     key = _SNAKE.get(name, name)
+    if framework == "mindspore" and name.lower() in _MS_OTHER_NAMES:
+        ms_name = _MS_OTHER_NAMES[name.lower()]
+        call = ast.Call(func=ast.Name(id=ms_name, col_offset=0), args=[], keywords=[], col_offset=0)
+        return replace(_other_spec(r, call, "mindspore", ms_name) or _never(), call=name)
+    if framework != "mindspore" and (framework, name) in _OTHER and name[:1].islower():
+        call = ast.Call(func=ast.Name(id=name, col_offset=0), args=[], keywords=[], col_offset=0)
+        return _other_spec(r, call, framework, name) or _never()
     if framework == "mindspore":
         ms = _MS_NAMES.get(name.lower())
         if ms is None:
@@ -1162,6 +1221,79 @@ def _from_name(r: _Reader, name: str, node: ast.AST, framework: str) -> Spec:
         raise r.fail(f"unknown initializer name {name!r}; known: {', '.join(sorted(_SNAKE))}", node)
     s, m, d = _KERAS_PRESETS[key]
     return _vs(framework, s, m, d, key)
+
+
+#: Non-variance-scaling initializers: (framework, name) -> (family, parameters, value parameter, default).
+_OTHER: dict[tuple[str, str], tuple[str, tuple[str, ...], str | None, float]] = {}
+for _fw in ("keras", "tf.keras", "varscale"):
+    _OTHER.update({
+        (_fw, "Zeros"): ("constant", ("dtype",), None, 0.0), (_fw, "zeros"): ("constant", ("dtype",), None, 0.0),
+        (_fw, "Ones"): ("constant", ("dtype",), None, 1.0), (_fw, "ones"): ("constant", ("dtype",), None, 1.0),
+        (_fw, "Constant"): ("constant", ("value", "dtype"), "value", 0.0),
+        (_fw, "constant"): ("constant", ("value", "dtype"), "value", 0.0),
+        (_fw, "Orthogonal"): ("orthogonal", ("gain", "seed", "layout"), "gain", 1.0),
+        (_fw, "orthogonal"): ("orthogonal", ("gain", "seed", "layout"), "gain", 1.0),
+        (_fw, "Identity"): ("identity", ("gain", "dtype"), "gain", 1.0),
+        (_fw, "identity"): ("identity", ("gain", "dtype"), "gain", 1.0),
+    })
+_OTHER.update({
+    ("tf1", "zeros_initializer"): ("constant", ("dtype",), None, 0.0),
+    ("tf1", "ones_initializer"): ("constant", ("dtype",), None, 1.0),
+    ("tf1", "constant_initializer"): ("constant", ("value", "dtype", "verify_shape"), "value", 0.0),
+    ("tf1", "orthogonal_initializer"): ("orthogonal", ("gain", "seed", "dtype"), "gain", 1.0),
+    ("tf1", "identity_initializer"): ("identity", ("gain", "dtype"), "gain", 1.0),
+    ("tf1", "zeros"): ("constant", ("dtype",), None, 0.0), ("tf1", "ones"): ("constant", ("dtype",), None, 1.0),
+    ("tf1", "constant"): ("constant", ("value", "dtype", "verify_shape"), "value", 0.0),
+    ("tf1", "orthogonal"): ("orthogonal", ("gain", "seed", "dtype"), "gain", 1.0),
+    ("tf1", "identity"): ("identity", ("gain", "dtype"), "gain", 1.0),
+    ("torch", "zeros_"): ("constant", ("tensor",), None, 0.0),
+    ("torch", "ones_"): ("constant", ("tensor",), None, 1.0),
+    ("torch", "constant_"): ("constant", ("tensor", "val"), "val", 0.0),
+    ("torch", "orthogonal_"): ("orthogonal", ("tensor", "gain", "generator"), "gain", 1.0),
+    ("torch", "eye_"): ("identity", ("tensor",), None, 1.0),
+    ("jax", "zeros"): ("constant", ("key", "shape", "dtype"), None, 0.0),
+    ("jax", "ones"): ("constant", ("key", "shape", "dtype"), None, 1.0),
+    ("jax", "zeros_init"): ("constant", (), None, 0.0),
+    ("jax", "ones_init"): ("constant", (), None, 1.0),
+    ("jax", "constant"): ("constant", ("value", "dtype"), "value", 0.0),
+    ("jax", "orthogonal"): ("orthogonal", ("scale", "column_axis", "dtype"), "scale", 1.0),
+    ("mindspore", "Zero"): ("constant", (), None, 0.0),
+    ("mindspore", "One"): ("constant", (), None, 1.0),
+    ("mindspore", "Constant"): ("constant", ("value",), "value", 0.0),
+    ("mindspore", "Orthogonal"): ("orthogonal", ("gain",), "gain", 1.0),
+    ("mindspore", "Identity"): ("identity", (), None, 1.0),
+})
+for (_fw, _name) in list(_OTHER):
+    if _fw in _KNOWN_NAMES and _name not in _KNOWN_NAMES[_fw]:
+        _KNOWN_NAMES[_fw] = (*_KNOWN_NAMES[_fw], _name)
+_MS_OTHER_NAMES = {"zeros": "Zero", "zero": "Zero", "ones": "One", "one": "One", "orthogonal": "Orthogonal",
+                   "identity": "Identity", "constant": "Constant"}
+
+
+def _other_spec(r: _Reader, node: ast.Call, fw: str, func: str) -> Spec | None:
+    """A zeros/ones/constant/orthogonal/identity initializer, else None."""
+    entry = _OTHER.get((fw, func))
+    if entry is None:
+        return None
+    family, params, value_param, default = entry
+    c = _Call(r, node, func, params)
+    if fw == "torch" and not c.has("tensor"):
+        raise r.fail(f"{func}() needs the tensor to fill, e.g. {func}(w)", node)
+    if fw == "jax" and func == "orthogonal" and c.get("column_axis", -1) != -1:
+        raise c.bad("column_axis", f"only the default column_axis=-1 is translated; received "
+                                   f"column_axis={c.get('column_axis')!r}")
+    value = c.num(value_param, default) if value_param else default
+    layout = "torch" if fw in ("torch", "mindspore") else "tf"
+    if fw == "varscale" and c.has("layout"):
+        layout = c.text("layout", "tf")
+        if layout not in ("tf", "torch"):
+            raise c.bad("layout", f"must be 'tf' or 'torch'; received layout={layout!r}")
+    shape = _torch_tensor(r, c.nodes["tensor"]) if fw == "torch" else None
+    return Spec(fw, family, None, None, fixed=value, layout=layout, shape=shape, call=func)
+
+
+def _never() -> Spec:
+    raise AssertionError("unreachable")
 
 
 def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
@@ -1196,6 +1328,9 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
         fw = _guess(func, kw, node)
         if fw is None:
             raise _unknown(r, func, None, "any supported framework", node.func)
+    other = _other_spec(r, node, fw, func)
+    if other is not None:
+        return other
     if func == "get" and fw in ("keras", "tf.keras", "varscale", "tf1"):
         if len(node.args) != 1 or node.keywords:
             raise r.fail("get() takes one identifier", node)
@@ -1237,6 +1372,14 @@ def _guess(func: str, kw: set[str], node: ast.Call) -> str | None:
     if func in _TORCH_PARAMS or (func + "_" in _TORCH_PARAMS and func in ("xavier_uniform", "xavier_normal",
                                                                          "kaiming_uniform", "kaiming_normal")):
         return "torch" if func.endswith("_") or node.args else "jax"
+    if func in ("zeros_", "ones_", "constant_", "orthogonal_", "eye_"):
+        return "torch"
+    if func in ("Zero", "One"):
+        return "mindspore"
+    if func in ("Zeros", "Ones", "Constant", "Orthogonal", "Identity"):
+        return "keras"
+    if func in ("zeros_init", "ones_init"):
+        return "jax"
     if func in ("XavierUniform", "XavierNormal", "initializer", "Normal", "Uniform"):
         return "mindspore"
     if func in ("HeUniform", "HeNormal"):

@@ -31,7 +31,7 @@ from ._fans import compute_fans
 from ._gain import calculate_gain
 from ._initializer import VarianceScaling
 from ._math import TRUNC_STD_2
-from ._parse import Spec, _sq, parse, truncated_std_factor
+from ._parse import OTHER_FAMILIES, Spec, _sq, parse, truncated_std_factor
 from ._validation import check_shape
 
 __all__ = [
@@ -402,6 +402,75 @@ def _vs_facade(ctx: _Ctx) -> str | None:
     return got[0] if got else None
 
 
+def _val(v: float) -> str:
+    """A constant or gain as code (``0.0``, ``-1.5``): any finite float, zero included."""
+    return repr(float(v))
+
+
+_CONST_CODE = {  # target -> (zeros, ones, constant with {v})
+    "keras": ("keras.initializers.Zeros()", "keras.initializers.Ones()", "keras.initializers.Constant(value={v})"),
+    "tf.keras": ("tf.keras.initializers.Zeros()", "tf.keras.initializers.Ones()",
+                 "tf.keras.initializers.Constant(value={v})"),
+    "tf1": ("tf.compat.v1.zeros_initializer()", "tf.compat.v1.ones_initializer()",
+            "tf.compat.v1.constant_initializer({v})"),
+    "torch": ("torch.nn.init.zeros_(w)", "torch.nn.init.ones_(w)", "torch.nn.init.constant_(w, {v})"),
+    "jax": ("jax.nn.initializers.zeros", "jax.nn.initializers.ones", "jax.nn.initializers.constant({v})"),
+    "mindspore": ("mindspore.common.initializer.Zero()", "mindspore.common.initializer.One()",
+                  "mindspore.common.initializer.Constant({v})"),
+    "varscale": ("varscale.Zeros()", "varscale.Ones()", "varscale.Constant({v})"),
+}
+_CONST_CODE["tf_contrib"] = _CONST_CODE["tf1"]
+_ORTHO_CODE = {
+    "keras": "keras.initializers.Orthogonal(gain={g})", "tf.keras": "tf.keras.initializers.Orthogonal(gain={g})",
+    "tf1": "tf.compat.v1.orthogonal_initializer(gain={g})", "tf_contrib": "tf.compat.v1.orthogonal_initializer(gain={g})",
+    "torch": "torch.nn.init.orthogonal_(w, gain={g})", "jax": "jax.nn.initializers.orthogonal(scale={g})",
+    "mindspore": "mindspore.common.initializer.Orthogonal(gain={g})", "varscale": "varscale.Orthogonal(gain={g})",
+}
+_IDENTITY_CODE = {
+    "keras": "keras.initializers.Identity(gain={g})", "tf.keras": "tf.keras.initializers.Identity(gain={g})",
+    "tf1": "tf.compat.v1.initializers.identity(gain={g})", "tf_contrib": "tf.compat.v1.initializers.identity(gain={g})",
+}
+
+
+def _other_code(ctx: _Ctx) -> tuple[str, str]:
+    """(code, verdict) for a constant, orthogonal or identity spec."""
+    s, t = ctx.spec, ctx.target
+    v = float(s.fixed or 0.0)
+    if s.family == "constant":
+        zeros, ones, const = _CONST_CODE[t]
+        return (zeros if v == 0.0 else ones if v == 1.0 else const.format(v=_val(v))), "exact"
+    if s.family == "orthogonal":
+        ctx.notes.append("the same law, a Haar-random (semi-)orthogonal matrix × gain: Keras/TF/JAX flatten the "
+                         "weight to (rest, shape[-1]), torch/MindSpore to (shape[0], rest); on the same layer these "
+                         "differ by a transpose and an axis permutation, which the Haar law does not see")
+        if t == "mindspore" and ctx.shape is not None and len(ctx.shape) < 2:
+            ctx.notes.append("MindSpore's Orthogonal needs at least 2 dimensions")
+        code = _ORTHO_CODE[t].format(g=_val(v))
+        if t == "varscale" and s.layout == "torch":  # the weight stays in the source's layout: flatten as it does
+            code = code[:-1] + ", layout='torch')"
+        return code, "exact"
+    # identity
+    if ctx.shape is not None and len(ctx.shape) != 2:
+        ctx.notes.append(f"an identity initializer takes 2-D weights; received shape {ctx.shape}")
+    if t in _IDENTITY_CODE:
+        return _IDENTITY_CODE[t].format(g=_val(v)), "exact"
+    if t == "torch":
+        return ("torch.nn.init.eye_(w)" if v == 1.0 else f"torch.nn.init.eye_(w).mul_({_val(v)})"), "exact"
+    if t == "jax":
+        ctx.notes.append("jax.nn.initializers has no identity initializer: this function is one (2-D weights)")
+        return (f"lambda key, shape, dtype=jax.numpy.float32: {_val(v)} * jax.numpy.eye(shape[0], shape[1], "
+                f"dtype=dtype)"), "exact"
+    if t == "mindspore":
+        if v == 1.0:
+            return "mindspore.common.initializer.Identity()", "exact"
+        ctx.notes.append(f"impossible: MindSpore's Identity() has no gain; closest: Identity() (values {_val(v)}× "
+                         f"smaller than the source's; scale the parameter by {_val(v)} after initialization)")
+        return "mindspore.common.initializer.Identity()", "impossible"
+    ctx.notes.append(f"impossible: varscale has no identity initializer; closest: numpy.eye × {_val(v)}, the same "
+                     f"values (no random stream)")
+    return f"lambda shape, dtype='float32': {_val(v)} * numpy.eye(shape[0], shape[1], dtype=dtype)", "impossible"
+
+
 def _jax_axes_code(ctx: _Ctx) -> tuple[str, str]:
     s = ctx.spec
     axes = s.jax_axes or (-2, -1, ())
@@ -650,6 +719,15 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
 def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None, numbers: bool = False) -> Translation:
     ctx = _Ctx(spec, to, dims)
     alternative = None
+    if spec.family in OTHER_FAMILIES:
+        code, verdict = _other_code(ctx)
+        src_layout = spec.layout if isinstance(spec.layout, str) else "tf"
+        tgt_layout = _LAYOUT_OF.get(to, src_layout)
+        tshape = to_layout(dims, src_layout, tgt_layout) if dims is not None else None
+        if dims is not None and tshape != dims:
+            ctx.notes.append(f"layout: {spec.framework} weight {dims} is {_LAYOUT_TEXT[src_layout]}; the same layer "
+                             f"in {to} is {tshape}")
+        return Translation(spec, to, code, verdict, tuple(ctx.notes), dims, tshape, tgt_layout)
     _notes(ctx)
     low_rank = dims is not None and len(dims) < 2 and to in ("torch", "mindspore", "jax")
     if spec.jax_axes is not None:

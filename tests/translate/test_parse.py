@@ -72,7 +72,7 @@ def test_flags_and_numbers() -> None:
         ("keras.initializers.VarianceScaling(scale=[x for x in range(9)])", "comprehensions"),
         ("os.system('ls')", "'os' is not a known framework module"),
         ("HeNormal(seed=1", "HeNormal(seed=1"),
-        ("torch.nn.init.orthogonal_(w)", "orthogonal_"),
+        ("torch.nn.init.dirac_(w)", "dirac_"),
         ("VarianceScaling(scale=9**9**9**9)", "exponent"),
         ("VarianceScaling(scale=" + "(" * 40 + "1" + ")" * 40 + ")", "nested too deeply"),
         ("VarianceScaling(scale=" + "+".join(["1"] * 2000) + ")", "too long"),

@@ -198,7 +198,7 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         np.random.seed(seed % 2**32)  # noqa: NPY002 - MindSpore draws its seeds from the legacy global RNG
         names = {k: getattr(msinit, k) for k in ("initializer", "XavierUniform", "XavierNormal", "HeUniform",
                                                  "HeNormal", "VarianceScaling", "TruncatedNormal", "Normal",
-                                                 "Uniform")}
+                                                 "Uniform", "Zero", "One", "Constant", "Orthogonal", "Identity")}
         obj = _run(code, {"mindspore": ms, "math": math, "shape": list(shape), **names})
         if not isinstance(obj, msinit.Initializer):
             return _np(obj.init_data())
@@ -212,8 +212,9 @@ def _draw(framework: str, code: str, shape: tuple[int, ...], seed: int, tf_versi
         assert eval(code, {"varscale": vs, "math": math, "w": w}) is w
         return w.astype(np.float64)
     else:
-        obj = eval(code, {"varscale": vs, "vs": vs, "math": math})
-    assert isinstance(obj, vs.VarianceScaling), code
+        obj = eval(code, {"varscale": vs, "vs": vs, "math": math, "numpy": np})
+    if not isinstance(obj, vs.VarianceScaling):  # zeros/ones/constant/orthogonal, or a function of the shape
+        return _np(obj(shape) if not hasattr(obj, "get_config") else obj(shape, dtype="float64"))
     obj = type(obj).from_config(dict(obj.get_config(), seed=seed))
     return _np(obj(shape))
 
