@@ -180,27 +180,10 @@ class BasicInitializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Any:
         """Rebuild an initializer from :meth:`get_config`'s dict (unknown keys refused)."""
-        from ._initializer import seed_from_config
+        from ._initializer import config_kwargs
 
-        if not isinstance(config, dict):
-            raise TypeError(f"`config` must be a dict; received config={config!r} of type {type(config).__name__}.")
         allowed = set(cls._keys) | {"stream_version"} | ({"seed"} if cls._seeded else set())
-        unknown = sorted(set(config) - allowed)
-        if unknown:
-            raise InvalidArgumentError(
-                f"`config` of {cls.__name__} has unknown keys {unknown}; allowed keys are {sorted(allowed)}; "
-                f"received config={config!r}."
-            )
-        kwargs = dict(config)
-        version = kwargs.pop("stream_version", STREAM_VERSION)
-        if isinstance(version, bool) or version != STREAM_VERSION:
-            raise InvalidArgumentError(
-                f"`stream_version` must be {STREAM_VERSION} (this varscale's stream); received "
-                f"stream_version={version!r}: values drawn under another stream version differ."
-            )
-        if "seed" in kwargs:
-            kwargs["seed"] = seed_from_config(kwargs["seed"])
-        return cls(**kwargs)
+        return cls(**config_kwargs(cls.__name__, config, allowed))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "stream_version")

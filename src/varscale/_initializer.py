@@ -75,6 +75,29 @@ def seed_from_config(value: Any) -> Any:
     return value
 
 
+def config_kwargs(owner: str, config: Any, allowed: Any) -> dict[str, Any]:
+    """The constructor arguments of a ``get_config`` dict: unknown keys and another ``stream_version`` refused,
+    the seed rebuilt (shared by every core initializer's ``from_config``)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"`config` must be a dict; received config={config!r} of type {type(config).__name__}.")
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise InvalidArgumentError(
+            f"`config` of {owner} has unknown keys {unknown}; allowed keys are {sorted(allowed)}; "
+            f"received config={config!r}."
+        )
+    kwargs = dict(config)
+    version = kwargs.pop("stream_version", STREAM_VERSION)
+    if isinstance(version, bool) or version != STREAM_VERSION:
+        raise InvalidArgumentError(
+            f"`stream_version` must be {STREAM_VERSION} (this varscale's stream); received "
+            f"stream_version={version!r}: values drawn under another stream version differ."
+        )
+    if "seed" in kwargs:
+        kwargs["seed"] = seed_from_config(kwargs["seed"])
+    return kwargs
+
+
 @dataclass(frozen=True)
 class Description:
     """The numbers an initializer uses for one shape (see ``VarianceScaling.describe``)."""
@@ -275,25 +298,7 @@ class VarianceScaling:
 
         Unknown keys and a ``stream_version`` other than this library's are refused.
         """
-        if not isinstance(config, dict):
-            raise TypeError(f"`config` must be a dict; received config={config!r} of type {type(config).__name__}.")
-        allowed = cls._allowed_keys()
-        unknown = sorted(set(config) - set(allowed))
-        if unknown:
-            raise InvalidArgumentError(
-                f"`config` of {cls.__name__} has unknown keys {unknown}; allowed keys are "
-                f"{sorted(allowed)}; received config={config!r}."
-            )
-        kwargs = dict(config)
-        version = kwargs.pop("stream_version", STREAM_VERSION)
-        if isinstance(version, bool) or version != STREAM_VERSION:
-            raise InvalidArgumentError(
-                f"`stream_version` must be {STREAM_VERSION} (this varscale's stream); received "
-                f"stream_version={version!r}: values drawn under another stream version differ."
-            )
-        if "seed" in kwargs:
-            kwargs["seed"] = seed_from_config(kwargs["seed"])
-        return cls(**kwargs)
+        return cls(**config_kwargs(cls.__name__, config, cls._allowed_keys()))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "stream_version")

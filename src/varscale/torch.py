@@ -58,7 +58,7 @@ import fnmatch
 import math
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,7 @@ from ._fans import compute_fans
 from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
 from ._plan import KIND_UNIFORM, Sampler
+from ._report import InitReport, ParamRow, listing
 from ._rules import FanError, ParamPlan, plan_param, resolve
 from ._torch_recipes import RECIPES, recipe_for, reset_buffers
 from ._validation import check_shape
@@ -127,71 +128,6 @@ PYTORCH_DEFAULTS: list[tuple[Pattern, RuleInit]] = [
     ((_TORCH_DEFAULT_TYPES, "weight"), VarianceScaling(1.0 / 3.0, "fan_in", "uniform", layout="torch")),
     ((_TORCH_DEFAULT_TYPES, "bias"), FanInBias()),
 ]
-
-
-@dataclass(frozen=True)
-class ParamRow:
-    """One parameter (or reset buffer) of :class:`InitReport`."""
-
-    name: str
-    shape: tuple[int, ...]
-    initializer: str
-    fan_in: int | None
-    fan_out: int | None
-    std: float | None
-    rule: str
-    skipped: bool = False
-    layout: str = "-"
-    dtype: str = "-"
-
-
-class InitReport(Sequence[ParamRow]):
-    """What :func:`init_module` did, one :class:`ParamRow` per parameter; ``str()`` is a table.
-
-    ``report.buffers`` lists the buffers reset (``"bn.running_mean"``, …).
-    """
-
-    def __init__(self, rows: list[ParamRow], buffers: Sequence[str] = ()) -> None:
-        self.rows = rows
-        self.buffers = list(buffers)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.rows[i]
-
-    def __iter__(self) -> Iterator[ParamRow]:
-        return iter(self.rows)
-
-    def __str__(self) -> str:
-        head = ("name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule")
-        body = [
-            (
-                _printable(r.name),
-                str(r.shape),
-                "(skipped)" if r.skipped else r.initializer,
-                r.layout,
-                "-" if r.fan_in is None else str(r.fan_in),
-                "-" if r.fan_out is None else str(r.fan_out),
-                "-" if r.std is None else f"{r.std:.6g}",
-                _printable(r.rule),
-            )
-            for r in self.rows
-        ]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [head, *body]]
-        if self.buffers:
-            lines.append(f"buffers reset: {len(self.buffers)} ({', '.join(self.buffers[:6])}"
-                         f"{', …' if len(self.buffers) > 6 else ''})")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"InitReport({len(self.rows)} parameters)"
-
-
-def _printable(text: str) -> str:
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _pattern_text(pattern: Pattern) -> str:
@@ -630,26 +566,26 @@ def init_module(
     problems = []
     if unmatched:
         problems.append(
-            f"{len(unmatched)} parameter(s) match no rule: {_listing(unmatched)}; add rules for them, or pass "
+            f"{len(unmatched)} parameter(s) match no rule: {listing(unmatched)}; add rules for them, or pass "
             f"default='torch' (torch's own init), 'keras', 'flax', or 'skip' to leave them as they are."
         )
     if no_recipe:
         problems.append(
             f"default={default!r} has no recipe for {len(no_recipe)} parameter(s) of layers it does not know: "
-            f"{_listing(no_recipe)}; add rules for them (rules come before the default)."
+            f"{listing(no_recipe)}; add rules for them (rules come before the default)."
         )
     if fan_errors:
         problems.append(
             f"{len(fan_errors)} parameter(s) with fewer than 2 dimensions matched a fan-based initializer: "
-            f"{_listing(fan_errors)}. Restrict the rule (e.g. '*.weight' → (torch.nn.Linear, 'weight')) or put a "
+            f"{listing(fan_errors)}. Restrict the rule (e.g. '*.weight' → (torch.nn.Linear, 'weight')) or put a "
             f"rule for biases/norms before it ('*.bias' → 0.0)."
         )
     unused = [r.text for r in checked if r.used == 0]
     if unused:
         message = (
-            f"{len(unused)} rule(s) match no parameter: {_listing(unused)}; patterns are globs on full names "
+            f"{len(unused)} rule(s) match no parameter: {listing(unused)}; patterns are globs on full names "
             f"{'(with prefix ' + repr(lead.rstrip('.')) + ') ' if lead else ''}such as "
-            f"{_listing([lead + n for n, _ in module.named_parameters()][:3]) or '(the module has no parameters)'}."
+            f"{listing([lead + n for n, _ in module.named_parameters()][:3]) or '(the module has no parameters)'}."
         )
         if strict:
             problems.append(message + " Pass strict=False to only warn.")
@@ -675,11 +611,6 @@ def init_module(
             buffers.extend(f"{full}.{b}" if mod_name else f"{lead}{b}" for b in reset_buffers(owner))
     _check_finite(module, lead)
     return InitReport([row for _, _, row, _, _ in plan], buffers)
-
-
-def _listing(items: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(_printable(i) for i in items[:limit])
-    return shown + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 def _dtensor_type() -> Any:
@@ -736,7 +667,7 @@ def _check_finite(module: torch.nn.Module, lead: str) -> None:
                     bad.append(f"{kind} {lead}{name}")
     if bad:
         raise InvalidArgumentError(
-            f"after init_module, {len(bad)} tensor(s) hold non-finite values: {_listing(bad)}. A buffer of a "
+            f"after init_module, {len(bad)} tensor(s) hold non-finite values: {listing(bad)}. A buffer of a "
             f"custom layer is not reset by varscale (it holds whatever to_empty left): recompute it, or "
             f"initialize it by hand; a skipped parameter must already hold values."
         )
