@@ -844,6 +844,7 @@ def initializer(
     shape = shape if shape is not None else init.shape
     dims = tuple(int(d) for d in shape)
     np_dtype = _np_dtype(dtype)
+    check_fits_memory(dims, np.dtype(np_dtype))  # before anything: a clear error, not NumPy's MemoryError later
     if lazy and np_dtype != BFLOAT16:
         # what MindSpore returns: a Tensor initialized lazily (init_data() draws from varscale's stream)
         import mindspore
@@ -859,7 +860,6 @@ def initializer(
             init._fixed_seed = seed
         ms_dtype = dtype if type(dtype).__module__.startswith("mindspore") else getattr(mindspore, np_dtype.name)
         return ms_initializer(init, dims, ms_dtype)
-    check_fits_memory(dims, np.dtype(np_dtype))  # before allocating: a clear error, not NumPy's MemoryError
     arr = np.zeros(dims, dtype=np_dtype)
     init(arr, seed=seed)
     if as_tensor:
