@@ -187,8 +187,8 @@ def spec_from_initializer(init: VarianceScaling, source: str = "") -> Spec:
 
 
 class _Ctx:
-    def __init__(self, spec: Spec, target: str, shape: tuple[int, ...] | None) -> None:
-        self.spec, self.target, self.shape = spec, target, shape
+    def __init__(self, spec: Spec, target: str, shape: tuple[int, ...] | None, numbers: bool = False) -> None:
+        self.spec, self.target, self.shape, self.numbers = spec, target, shape, numbers
         self.notes: list[str] = []
 
     def fans(self) -> tuple[int, int]:
@@ -558,13 +558,19 @@ def _fixed_code(ctx: _Ctx, family: str, p: float, cut: float) -> tuple[str, str]
         if family == "untruncated_normal":
             return f"{base}.Normal(sigma={_num(p)}, mean=0.0)", "exact"
         return f"{base}.TruncatedNormal(sigma={_num(p)}, mean=0.0, a={_num(-k * p)}, b={_num(k * p)})", "exact"
-    fi, _ = ctx.target_fans()
-    n = float(max(fi, 1))
     if t == "jax":
         if family == "untruncated_normal":
             return f"jax.nn.initializers.normal(stddev={_num(p)})", "exact"
         if family == "truncated_normal":
             return f"jax.nn.initializers.truncated_normal(stddev={_num(p)}, lower={_num(-k)}, upper={_num(k)})", "exact"
+        if not ctx.numbers:
+            ctx.notes.append("jax.nn.initializers.uniform draws from [0, scale), not a symmetric range: this "
+                             "initializer function draws jax.random.uniform on [-L, L] (every shape)")
+            return (f"lambda key, shape, dtype=jax.numpy.float32: jax.random.uniform(key, shape, dtype, {_num(-p)}, "
+                    f"{_num(p)})"), "exact"
+    fi, _ = ctx.target_fans()
+    n = float(max(fi, 1))
+    if t == "jax":
         if ctx.shape is not None and len(ctx.shape) == 1:
             ctx.notes.append("jax.nn.initializers.uniform draws from [0, scale); on a rank-1 weight "
                              "in_axis=out_axis=0 gives JAX fans (1, 1)")
@@ -717,7 +723,7 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
 
 
 def _translate_spec(spec: Spec, to: str, dims: tuple[int, ...] | None, numbers: bool = False) -> Translation:
-    ctx = _Ctx(spec, to, dims)
+    ctx = _Ctx(spec, to, dims, numbers)
     alternative = None
     if spec.family in OTHER_FAMILIES:
         code, verdict = _other_code(ctx)
@@ -870,7 +876,7 @@ def _is_init_call(node: Any) -> bool:
     from ._parse import _KNOWN_NAMES, _OTHER_INITS, _prefix_framework
 
     parts: list[str] = []
-    f = node.func
+    f = node.func if isinstance(node, ast.Call) else node
     while isinstance(f, ast.Attribute):
         parts.append(f.attr)
         f = f.value
@@ -911,10 +917,17 @@ def find_initializers(text: str) -> list[tuple[int, str]]:
         if isinstance(node, ast.keyword) and node.arg and node.arg.lower().endswith(_INIT_KWARG):
             v = node.value
             is_name = isinstance(v, ast.Constant) and isinstance(v.value, str)
-            if is_name or (isinstance(v, ast.Call) and _is_init_call(v)):
+            named = isinstance(v, ast.Attribute) and _is_init_call(v)  # passed uncalled: initializers.zeros
+            if is_name or named or (isinstance(v, ast.Call) and _is_init_call(v)):
                 seg = ast.get_source_segment(text, node) or ""
                 found[(node.value.lineno, node.value.col_offset)] = seg
                 inside.update(id(n) for n in ast.walk(v))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Attribute):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "") for t in targets]
+            if any(n.lower().endswith(_INIT_KWARG) for n in names) and _is_init_call(node.value):
+                # `bias_init: Callable = initializers.zeros` (a Flax field), an initializer passed uncalled
+                found[(node.value.lineno, node.value.col_offset)] = ast.get_source_segment(text, node.value) or ""
     for node in ast.walk(tree):  # breadth first: an outer call before the calls inside it
         if isinstance(node, ast.Call) and id(node) not in inside and _is_init_call(node):
             found[(node.lineno, node.col_offset)] = ast.get_source_segment(text, node) or ""
