@@ -595,6 +595,7 @@ def init_module(
         raise InvalidArgumentError(" ".join(problems))
 
     buffers: list[str] = []
+    finite: set[int] = set()  # parameters finite by construction: no need to read them again
     with torch.no_grad():
         for name, param, row, todo, post in plan:
             if row.skipped or todo is None:
@@ -604,12 +605,14 @@ def init_module(
                   full_shape=row.shape, offsets=offsets, engine=eng)
             if post is not None:
                 post(local, offsets)
+            if _finite_by_construction(todo, param.dtype):
+                finite.add(id(param))
         for mod_name, owner in module.named_modules():
             full = lead + mod_name
             if id(owner) in keep_stats or is_skipped(f"{full}.running_mean" if mod_name else f"{lead}running_mean"):
                 continue
             buffers.extend(f"{full}.{b}" if mod_name else f"{lead}{b}" for b in reset_buffers(owner))
-    _check_finite(module, lead)
+    _check_finite(module, lead, finite)
     return InitReport([row for _, _, row, _, _ in plan], buffers)
 
 
@@ -655,10 +658,41 @@ def _all_finite(t: torch.Tensor) -> bool:
     return bool(torch.isfinite(lo)) and bool(torch.isfinite(hi))
 
 
-def _check_finite(module: torch.nn.Module, lead: str) -> None:
+#: the largest |Φ⁻¹(u)| the stream can produce: u ≥ 2**-54 (53-bit variates, plus one half)
+_MAX_Z = 8.3
+
+
+def _finite_by_construction(plan: ParamPlan, dtype: torch.dtype) -> bool:
+    """True when every value ``plan`` can draw is finite in ``dtype`` (so the check need not read it).
+
+    Laws have finite parameters (validated), so only an overflow of the dtype can give ±inf: a float16
+    parameter drawn with std 1e5, say. Orthogonal values are bounded by the gain.
+    """
+    if not dtype.is_floating_point:
+        return False
+    big = torch.finfo(dtype).max / 2
+    if plan.constant is not None:
+        return bool(abs(plan.constant) < big)
+    if plan.matrix is not None:
+        return bool(abs(float(getattr(plan.matrix, "gain", big))) < big)
+    sp = plan.sampler
+    if sp is None:
+        return False
+    if sp.kind == KIND_UNIFORM:
+        reach = abs(sp.loc) + abs(sp.limit)
+    else:
+        lo = max(sp.a, -_MAX_Z)
+        hi = min(sp.b, _MAX_Z)
+        reach = abs(sp.loc) + abs(sp.std) * max(abs(lo), abs(hi))
+    return math.isfinite(reach) and reach < big
+
+
+def _check_finite(module: torch.nn.Module, lead: str, known: frozenset[int] | set[int] = frozenset()) -> None:
     bad = []
     for kind, items in (("parameter", module.named_parameters()), ("buffer", module.named_buffers())):
         for name, t in items:
+            if id(t) in known:
+                continue  # drawn just now from a law whose every value is finite in this dtype
             if t.is_floating_point() or t.is_complex():
                 dtensor = _dtensor_type()
                 if dtensor is not None and isinstance(t, dtensor):

@@ -222,3 +222,17 @@ def test_lazy_module_and_unused_rule_messages() -> None:
     net = nn.Sequential(nn.Linear(3, 2))
     with pytest.raises(vs.InvalidArgumentError, match=r"match no parameter: nothing\*.*such as 0\.weight, 0\.bias"):
         init_module(net, [("nothing*", 0.0), ("*", 0.0)], seed=0)
+
+
+def test_overflowing_draw_is_caught_and_finite_draws_are_not_reread() -> None:
+    # a law that overflows float16 gives ±inf: the finiteness check still reads such a parameter
+    net = nn.Linear(64, 64).half()
+    with pytest.raises(vs.InvalidArgumentError, match=r"non-finite values: parameter weight"):
+        init_module(net, [("weight", "normal(std=1e5)"), ("bias", 0.0)], seed=0)
+    from varscale.torch import _finite_by_construction
+    from varscale._rules import plan_param, resolve
+
+    big = plan_param(resolve("normal(std=1e5)", layout="torch", where="t"), (64, 64), "torch")
+    small = plan_param(resolve("he_normal", layout="torch", where="t"), (64, 64), "torch")
+    assert not _finite_by_construction(big, torch.float16) and _finite_by_construction(big, torch.float32)
+    assert _finite_by_construction(small, torch.bfloat16)
