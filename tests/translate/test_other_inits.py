@@ -48,11 +48,13 @@ CASES = [
 
 def _runnable(source: str) -> str:
     """The source as its framework runs it (a string name through keras.initializers.get; the tensor is w)."""
-    if source.startswith("bias_initializer="):
-        return f"keras.initializers.get({source.split('=', 1)[1]})"
+    head, eq, value = source.partition("=")
+    if eq and head.isidentifier():  # kernel_initializer='he_uniform', kernel_initializer=keras.initializers.X()
+        value = value.strip()
+        return f"keras.initializers.get({value})" if value[:1] in "'\"" else _runnable(value)
     if source.startswith("nn.initializers."):
         return "jax." + source
-    return source.replace("m.bias", "w").replace("m.weight", "w")
+    return source.replace("m.bias", "w").replace("m.weight", "w").replace("(m.", "(w")
 
 
 def _flat(x: np.ndarray, layout: str) -> np.ndarray:
