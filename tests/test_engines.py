@@ -144,3 +144,18 @@ def test_branch_free_16_bit_rounding_equals_the_reference(ebits: int, mbits: int
         expect = ref.round_to_16(x, ebits, mbits)
         bad = np.flatnonzero(got != expect)
         assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[:3]]!r}: {got[bad[:3]]} != {expect[bad[:3]]}"
+
+
+@pytest.mark.parametrize(("ebits", "mbits"), [(5, 10), (8, 7)], ids=["float16", "bfloat16"])
+def test_fast_16_bit_rounding_path_equals_the_general_one(ebits: int, mbits: int) -> None:
+    # the NumPy engine's short integer path (normal results) against its general algorithm, on every 16-bit
+    # value, tie and neighbour, the specials, and wide random float64s (issue 12: a 2x faster rounding)
+    from varscale import _engine_numpy as ref
+
+    rng = np.random.default_rng(12)
+    scales = rng.choice([1e-30, 1e-8, 1e-5, 1e-3, 1.0, 1e3, 6e4, 1e5, 1e38, 1e300], 200_000)
+    for x in [*_round16_inputs(), rng.standard_normal(200_000) * scales]:
+        fast = ref.round_to_16(x, ebits, mbits)
+        general = ref._round_to_16_general(x, ebits, mbits)
+        bad = np.flatnonzero(fast != general)
+        assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[:3]]!r}"
