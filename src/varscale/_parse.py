@@ -912,6 +912,17 @@ _TORCH_PARAMS = {
 }
 
 
+_TORCH_ALL = frozenset({*_TORCH_PARAMS, "zeros_", "ones_", "constant_", "orthogonal_", "eye_"})
+_KNOWN_BARE = frozenset({
+    *_TORCH_ALL, "XavierUniform", "XavierNormal", "HeUniform", "HeNormal", "VarianceScaling", "TruncatedNormal",
+    "Normal", "Uniform", "initializer", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal",
+    "RandomNormal", "RandomUniform", "get", "variance_scaling", "Zeros", "Ones", "Constant", "Orthogonal",
+    "Identity", "Zero", "One", "zeros_init", "ones_init", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+    "kaiming_normal", "glorot_uniform", "glorot_normal", "lecun_uniform", "lecun_normal", "he_uniform", "he_normal",
+    "normal", "truncated_normal", "uniform", "zeros", "ones", "constant", "orthogonal",
+})
+
+
 def _torch_tensor(r: _Reader, node: ast.AST) -> tuple[int, ...] | None:
     """The tensor argument: a name (``w``, ``self.fc.weight``) or ``torch.empty(dims)``."""
     if isinstance(node, ast.Call):
@@ -1292,6 +1303,48 @@ def _other_spec(r: _Reader, node: ast.Call, fw: str, func: str) -> Spec | None:
     return Spec(fw, family, None, None, fixed=value, layout=layout, shape=shape, call=func)
 
 
+_TENSOR_METHODS = {"normal_": ("mean", "std", "generator"), "uniform_": ("from", "to", "generator"),
+                   "zero_": (), "fill_": ("value",)}
+_INIT_KW_SUFFIXES = ("init", "initializer", "embedding_table")
+#: Keyword arguments that take a MindSpore initializer name (``nn.Dense(weight_init='normal')``).
+_MS_KWARGS = ("weight_init", "gamma_init", "beta_init", "moving_mean_init", "moving_var_init", "embedding_table",
+              "bias_init")
+
+
+def _tensor_method(r: _Reader, node: ast.Call, func: str) -> Spec:
+    """``m.weight.data.normal_(0, 0.01)``, ``.uniform_(a, b)``, ``.zero_()``, ``.fill_(v)``: torch's Tensor methods."""
+    c = _Call(r, node, func, _TENSOR_METHODS[func])
+    tensor = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+    shape = _torch_tensor(r, tensor) if isinstance(tensor, ast.Call) else None
+    if func == "zero_":
+        return Spec("torch", "constant", None, None, fixed=0.0, layout="torch", shape=shape, call=func)
+    if func == "fill_":
+        if not c.has("value"):
+            raise r.fail("fill_() needs the value", node)
+        return Spec("torch", "constant", None, None, fixed=c.num("value", 0.0), layout="torch", shape=shape,
+                    call=func)
+    if func == "normal_":
+        _zero_mean(c, "mean")
+        return Spec("torch", "untruncated_normal", None, None, fixed=_pos(c, "std", 1.0), layout="torch", shape=shape,
+                    call=func)
+    lo, hi = c.num("from", 0.0), c.num("to", 1.0)
+    if not (lo == -hi and hi > 0):
+        raise c.bad("from", f"only symmetric ranges from == -to < 0 are variance scaling; received from={lo!r}, "
+                            f"to={hi!r}")
+    return Spec("torch", "uniform", None, None, fixed=hi, layout="torch", shape=shape, call=func)
+
+
+def _layer_initializer(node: ast.Call) -> ast.AST | None:
+    """The initializer argument of a layer call (the first keyword named ``*init``/``*initializer``)."""
+    for kw in node.keywords:
+        if kw.arg and kw.arg.lower().endswith(_INIT_KW_SUFFIXES):
+            if kw.arg in _MS_KWARGS and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                return ast.Call(func=ast.Name(id="initializer", col_offset=kw.value.col_offset),
+                                args=[kw.value], keywords=[], lineno=1, col_offset=kw.value.col_offset)
+            return kw.value
+    return None
+
+
 def _never() -> Spec:
     raise AssertionError("unreachable")
 
@@ -1320,10 +1373,23 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
         raise r.fail(f"expected an initializer call; found a {type(node).__name__.lower()} expression", node)
     parts = r.dotted(node.func)
     fw, func = _prefix_framework(parts)
+    if fw == "?" and func in _TENSOR_METHODS and isinstance(node.func, ast.Attribute):
+        return _tensor_method(r, node, func)
+    if fw == "?" or (fw is None and func not in _KNOWN_BARE and not func.endswith("_initializer")):
+        layer_init = _layer_initializer(node)
+        if layer_init is not None:  # layers.Dense(10, kernel_initializer='lecun_normal'): its initializer
+            return _call(r, layer_init, legacy)
     if fw == "?":
         raise r.fail(f"{'.'.join(parts[:-1])!r} is not a known framework module (tf, keras, torch.nn.init, "
                      f"jax.nn.initializers, mindspore.common.initializer, varscale)", node.func)
     kw = {k.arg for k in node.keywords if k.arg}
+    if fw == "jax" and parts[:-1] == ("initializers",) and "seed" in kw:
+        fw = "keras"  # `from keras import initializers`: Keras' snake-case functions take a seed, JAX's do not
+    if fw == "torch" and not func.endswith("_") and func + "_" in _TORCH_ALL:
+        func = func + "_"  # deprecated non-underscore aliases (init.constant, init.orthogonal, init.normal)
+        node = ast.Call(func=ast.Attribute(value=node.func.value, attr=func, col_offset=node.func.col_offset)
+                        if isinstance(node.func, ast.Attribute) else ast.Name(id=func, col_offset=node.col_offset),
+                        args=node.args, keywords=node.keywords, lineno=1, col_offset=node.col_offset)
     if fw is None:
         fw = _guess(func, kw, node)
         if fw is None:
@@ -1391,7 +1457,7 @@ def _guess(func: str, kw: set[str], node: ast.Call) -> str | None:
             return "mindspore"
         return "keras"
     if func == "TruncatedNormal":
-        return "mindspore" if kw & {"sigma", "a", "b"} else "keras"
+        return "mindspore" if kw & {"sigma", "a", "b"} or node.args else "keras"
     if func in _KERAS_PRESETS or func in ("RandomNormal", "RandomUniform", "get"):
         return "keras"
     if func in _JAX_PRESETS or func == "variance_scaling":
@@ -1425,8 +1491,13 @@ def _ms_initializer(r: _Reader, node: ast.Call, legacy: bool) -> Spec:
             raise r.fail("initializer() takes a MindSpore initializer", init)
     shape = None
     if c.has("shape"):
-        v = c.get("shape")
-        shape = None if v is None else _as_shape(r, v, c.nodes["shape"])
+        shape_node = c.nodes["shape"]
+        if isinstance(shape_node, (ast.Attribute, ast.Name)) and not (isinstance(shape_node, ast.Name)
+                                                                       and shape_node.id == "None"):
+            v = None  # `self.weight.shape`, `shape`: known only when the code runs
+        else:
+            v = c.get("shape")
+        shape = None if v is None else _as_shape(r, v, shape_node)
         if shape is not None and 0 in shape:
             raise c.bad("shape", f"MindSpore's initializer() needs positive dimensions; received {shape}")
     return replace(spec, shape=shape)
@@ -1594,7 +1665,11 @@ def parse(source: str, *, tf_version: str | None = None) -> Spec:
         raise ParseError(f"the expression is nested too deeply ({depth} levels; at most {MAX_DEPTH})", source)
     if text.startswith("{"):
         return replace(_parse_json(text, legacy), source=source)
+    name_kw = text.split("=", 1)[0].strip() if _ASSIGN.match(text) else ""
     text = _strip_assignment(text)
+    if name_kw in _MS_KWARGS and text[:1] in "'\"" and text[-1:] == text[:1] and text[1:-1].isidentifier():
+        # nn.Dense(weight_init='normal'): a MindSpore initializer name
+        text = f"initializer({text})"
     if text.rstrip("_") in _TORCH_NAMES:
         # the names users type for torch's functions: torch's law (kaiming_normal is an untruncated normal)
         return replace(_parse_expr(f"torch.nn.init.{text.rstrip('_')}_(w)", legacy), source=source)

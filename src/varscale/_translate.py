@@ -886,8 +886,8 @@ def _is_init_call(node: Any) -> bool:
     parts.reverse()
     fw, func = _prefix_framework(tuple(parts))
     known = {n for names in _KNOWN_NAMES.values() for n in names} | _OTHER_INITS
-    if fw == "?":
-        return False
+    if fw == "?":  # a tensor method on a parameter: m.weight.data.normal_(0, 0.01), m.bias.data.zero_()
+        return func in ("normal_", "uniform_", "zero_", "fill_") and bool({"weight", "bias", "data"} & set(parts))
     if fw is not None:
         return func in known or func.endswith("_initializer")
     return func in known and func not in _AMBIGUOUS_BARE

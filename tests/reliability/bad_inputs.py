@@ -390,8 +390,8 @@ PARSE: list[Row] = [
     Row("parse-deep-nesting", lambda: _parse(_DEEP), VarscaleError, ("scale",), needs="parse"),
     Row("parse-syntax-error", lambda: _parse("HeNormal(seed=1"), VarscaleError, ("HeNormal(seed=1",),
         needs="parse"),
-    Row("parse-unknown-function", lambda: _parse("torch.nn.init.orthogonal_(w)"), VarscaleError,
-        ("orthogonal_",), needs="parse"),
+    Row("parse-unknown-function", lambda: _parse("torch.nn.init.sparse_(w, 0.1)"), VarscaleError,
+        ("sparse_",), needs="parse"),
     Row("parse-not-a-string", lambda: _parse(42), TypeError, ("42",), needs="parse"),  # type: ignore[arg-type]
     Row("translate-dunder-import", lambda: _translate("__import__('os').system('touch pwned')"), VarscaleError,
         ("__import__",), needs="translate"),
@@ -432,7 +432,8 @@ PARSE: list[Row] = [
         InvalidArgumentError, ("`shape`", "shape=(3, 0)", "ZeroDivisionError"), needs="translate"),
     # a translated number float64 cannot hold (item 11)
     Row("translate-underflowing-number",
-        lambda: _translate_shape("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", "jax", (4, 4)),
+        lambda: need_api("translate")("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", to="jax",
+                                      shape=(4, 4), numbers=True),
         InvalidArgumentError, ("'jax'", "float64", "RandomUniform"), needs="translate"),
 ]
 
@@ -609,7 +610,7 @@ CLI: list[CliRow] = [
     # item 11: a translated number float64 cannot hold
     CliRow("cli-translate-underflowing-number",
            ("translate", "keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", "--to", "jax",
-            "--shape", "4,4"), 1, ("'jax'", "float64")),
+            "--shape", "4,4", "--numbers"), 1, ("'jax'", "float64")),
     # item 17: a tensor name that is not UTF-8
     CliRow("cli-init-lone-surrogate-name",
            ("init", "--shapes", "s.json", "--rule", "*=he_normal", "--seed", "0", "--out", "c.safetensors"), 1,

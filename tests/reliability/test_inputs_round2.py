@@ -134,7 +134,11 @@ def test_item11_small_gains_keep_their_digits() -> None:
 def test_item11_unrepresentable_numbers_are_refused() -> None:
     """A parameter that underflows or overflows float64 is refused, not written as 0.0 or inf."""
     with pytest.raises(vs.InvalidArgumentError, match="float64"):
-        vs.translate("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", to="jax", shape=(4, 4))
+        vs.translate("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", to="jax", shape=(4, 4),
+                     numbers=True)
+    # without numbers the law needs no per-shape number: an initializer function with the exact bounds
+    t = vs.translate("keras.initializers.RandomUniform(minval=-1e-200, maxval=1e-200)", to="jax", shape=(4, 4))
+    assert t.verdict == "exact" and "-1e-200, 1e-200)" in t.code
 
 
 # -- items 5 and 12: what the source framework accepts still works; sample draws what the source draws ------------

@@ -93,3 +93,48 @@ def test_shape_in_the_other_layout_is_flagged() -> None:
     assert not any(n.startswith("check the shape") for n in t.notes)
     t = vs.translate("nn.init.kaiming_uniform_(w)", to="keras", shape=(3, 3, 64, 128))
     assert any(n.startswith("check the shape") and "(128, 64, 3, 3)" in n for n in t.notes)
+
+
+@pytest.mark.parametrize(
+    ("source", "same_as"),
+    [
+        ("m.weight.data.normal_(0, 0.01)", "nn.init.normal_(w, 0.0, 0.01)"),
+        ("m.weight.data.uniform_(-0.1, 0.1)", "nn.init.uniform_(w, -0.1, 0.1)"),
+        ("m.bias.data.zero_()", "nn.init.zeros_(w)"),
+        ("m.weight.data.fill_(1)", "nn.init.ones_(w)"),
+        ("init.constant(m.bias.data, 0.0)", "nn.init.zeros_(w)"),
+        ("init.orthogonal(m.weight.data)", "nn.init.orthogonal_(w)"),
+        ("init.kaiming_normal(m.weight.data)", "nn.init.kaiming_normal_(w)"),
+        ("initializers.glorot_uniform(seed=0)", "keras.initializers.GlorotUniform()"),
+        ("TruncatedNormal(0.02)", "mindspore.common.initializer.TruncatedNormal(sigma=0.02)"),
+        ("initializer(HeUniform(math.sqrt(5)), self.weight.shape, self.weight.dtype)",
+         "mindspore.common.initializer.HeUniform(negative_slope=math.sqrt(5))"),
+        ("weight_init='normal'", "mindspore.common.initializer.Normal()"),
+        ("nn.Conv2d(3, 64, 3, weight_init='he_uniform')", "mindspore.common.initializer.HeUniform()"),
+        ("layers.Dense(10, kernel_initializer='lecun_normal')", "keras.initializers.LecunNormal()"),
+        ("nn.Dense(features=10, kernel_init=nn.initializers.zeros_init())", "jax.nn.initializers.zeros"),
+    ],
+)
+def test_more_real_code_forms(source: str, same_as: str) -> None:
+    """Tensor methods, torch's deprecated names, MindSpore's keyword names, a layer call: the same Spec."""
+    got, want = vs.parse(source), vs.parse(same_as)
+    keys = ("framework", "family", "scale", "mode", "fixed", "cut", "layout")
+    assert {k: getattr(got, k) for k in keys} == {k: getattr(want, k) for k in keys}
+
+
+@pytest.mark.parametrize("source", ["m.weight.data.normal_(0, 0.01)", "m.weight.data.uniform_(-0.1, 0.1)"])
+@pytest.mark.parametrize("target", ["keras", "jax", "mindspore", "tf1"])
+def test_tensor_methods_run_and_translate(source: str, target: str) -> None:
+    """The Tensor method runs in torch; its translation runs in the target; both sample the same law."""
+    torch = pytest.importorskip("torch")
+    from translate.test_table import _check_sample, _draw
+
+    spec = vs.parse(source)
+    w = torch.empty(100, 200)
+    torch.manual_seed(0)
+    eval(source.replace("m.weight.data", "w"), {"w": w})
+    d = spec.describe((100, 200))
+    _check_sample(w.double().numpy().ravel(), d, spec, "torch source")
+    tr = vs.translate(spec, target, (100, 200))
+    assert tr.verdict == "exact", tr
+    _check_sample(_draw(target, tr.code, tr.target_shape, 5).ravel(), d, spec, f"{target}: {tr.code}")
