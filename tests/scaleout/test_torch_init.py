@@ -229,8 +229,8 @@ def test_overflowing_draw_is_caught_and_finite_draws_are_not_reread() -> None:
     net = nn.Linear(64, 64).half()
     with pytest.raises(vs.InvalidArgumentError, match=r"non-finite values: parameter weight"):
         init_module(net, [("weight", "normal(std=1e5)"), ("bias", 0.0)], seed=0)
-    from varscale.torch import _finite_by_construction
     from varscale._rules import plan_param, resolve
+    from varscale.torch import _finite_by_construction
 
     big = plan_param(resolve("normal(std=1e5)", layout="torch", where="t"), (64, 64), "torch")
     small = plan_param(resolve("he_normal", layout="torch", where="t"), (64, 64), "torch")
