@@ -115,6 +115,7 @@ class Spec:
         contrib_factor: TF contrib's ``1.3·factor``.
         uncorrected: TF ≤ 1.9's truncated normal without the 0.8796 correction.
         mindspore_uniform_bug: MindSpore's ``VarianceScaling('truncated_normal')`` (draws uniform).
+        mean: the centre of a fixed law (``RandomNormal(mean=1.0)``, ``uniform_(w, 0, 1)``); 0 otherwise.
         clamp: the source clamps ``n`` to ``max(1, n)``.
         layout: the source's weight layout: ``"tf"`` (``(*k, in, out)``),
             ``"torch"`` (``(out, in, *k)``) or a :class:`varscale.Layout`.
@@ -141,6 +142,7 @@ class Spec:
     layout: str | Layout = "tf"
     shape: tuple[int, ...] | None = None
     jax_axes: tuple[Any, Any, Any] | None = None
+    mean: float = 0.0
     call: str = ""
     source: str = field(default="", compare=False)
 
@@ -174,6 +176,11 @@ class Spec:
             raise InvalidArgumentError(f"`fixed` must be a positive finite float; received fixed={self.fixed!r}.")
         if not self.cut > 0:
             raise InvalidArgumentError(f"`cut` must be positive; received cut={self.cut!r}.")
+        if not math.isfinite(self.mean) or (self.mean != 0.0 and (self.fixed is None
+                                                                  or self.family in OTHER_FAMILIES)):
+            raise InvalidArgumentError(
+                f"`mean` must be finite, and nonzero only for a fixed normal or uniform; received mean={self.mean!r}."
+            )
 
     @property
     def scale_value(self) -> float:
@@ -345,11 +352,12 @@ class Spec:
             return (-abs(p), abs(p))
         if self.family == "identity":
             return (min(0.0, p), max(0.0, p))
+        m = self.mean
         if self.family == "uniform":
-            return (-p, p)
+            return (m - p, m + p)
         if self.family == "untruncated_normal" or math.isinf(self.cut):
             return (-math.inf, math.inf)
-        return (-self.cut * p, self.cut * p)
+        return (m - self.cut * p, m + self.cut * p)
 
     def formula(self) -> str:
         """The formula as text, in terms of ``n``."""
@@ -369,11 +377,14 @@ class Spec:
         if self.family == "identity":
             return f"gain {self.fixed:.6g} × the identity matrix (2-D weights)"
         if self.fixed is not None:
+            m = self.mean
             if self.family == "uniform":
+                if m:
+                    return f"U({m - self.fixed:.6g}, {m + self.fixed:.6g}) (fixed; mean {m:.6g}, half-width {self.fixed:.6g})"
                 return f"U(-L, L), L = {self.fixed:.6g} (fixed)"
             if self.family == "untruncated_normal":
-                return f"N(0, σ²), σ = {self.fixed:.6g} (fixed)"
-            return f"N(0, σ'²) truncated to ±{self.cut:g}σ', σ' = {self.fixed:.6g} (fixed)"
+                return f"N({m:.6g}, σ²), σ = {self.fixed:.6g} (fixed)"
+            return f"N({m:.6g}, σ'²) truncated to mean ± {self.cut:g}σ', σ' = {self.fixed:.6g} (fixed)"
         if self.family == "uniform":
             return f"U(-L, L), L = sqrt(3·{self.scale:g}/{clamp}), n = {nm}"
         if self.family == "untruncated_normal":
@@ -435,6 +446,7 @@ class Spec:
             "limit": p if self.family == "uniform" else None,
             "std": self.std(fan_in, fan_out),
             "variance": self.std(fan_in, fan_out) * self.std(fan_in, fan_out),  # inf, not OverflowError
+            "mean": self.mean,
             "bounds": (lo, hi),
             "formula": self.formula(),
         }
@@ -789,17 +801,14 @@ def _keras_like(fw: str, c: _Call, func: str) -> Spec:
         s, m, d = _KERAS_PRESETS[_SNAKE.get(func, func)]
         return _vs(fw, s, m, d, func)
     if func in ("RandomNormal", "random_normal"):
-        _zero_mean(c, "mean")
-        return Spec(fw, "untruncated_normal", None, None, fixed=_pos(c, "stddev", 0.05), call=func)
+        return Spec(fw, "untruncated_normal", None, None, fixed=_pos(c, "stddev", 0.05), mean=_mean(c, "mean"),
+                    call=func)
     if func in ("TruncatedNormal", "truncated_normal"):
-        _zero_mean(c, "mean")
-        return Spec(fw, "truncated_normal", None, None, cut=2.0, fixed=_pos(c, "stddev", 0.05), call=func)
+        return Spec(fw, "truncated_normal", None, None, cut=2.0, fixed=_pos(c, "stddev", 0.05), mean=_mean(c, "mean"),
+                    call=func)
     if func in ("RandomUniform", "random_uniform"):
         lo, hi = c.num("minval", -0.05), c.num("maxval", 0.05)
-        if not (lo == -hi and hi > 0):
-            raise c.bad("minval", f"only symmetric ranges minval == -maxval < 0 are variance scaling; "
-                                  f"received minval={lo!r}, maxval={hi!r}")
-        return Spec(fw, "uniform", None, None, fixed=hi, call=func)
+        return _uniform(c, fw, func, lo, hi, "minval")
     raise _unknown(c.r, func, fw, fw, c.node.func)
 
 
@@ -824,6 +833,27 @@ def _pos(c: _Call, p: str, default: float) -> float:
     if not v > 0:
         raise c.bad(p, f"must be positive; received {p}={v!r}")
     return v
+
+
+def _uniform(c: _Call, fw: str, func: str, lo: float, hi: float, p: str, layout: str = "tf") -> Spec:
+    """U(lo, hi) as a centred law: mean (lo + hi)/2, half-width (hi - lo)/2."""
+    if not hi > lo:
+        raise c.bad(p, f"the range must not be empty (lower < upper); received lower={lo!r}, upper={hi!r}")
+    half, mid = (hi - lo) / 2.0, (lo + hi) / 2.0
+    if lo == -hi:
+        half, mid = hi, 0.0  # symmetric: exactly the limit written
+    return Spec(fw, "uniform", None, None, fixed=half, mean=mid, layout=layout, call=func)
+
+
+def _cut(x: float) -> float:
+    """A truncation in units of σ from absolute bounds, without the noise of decimal literals (1.04 - 1)/0.02."""
+    r = round(x, 12)
+    return r if abs(x - r) <= 1e-12 * abs(x) else x
+
+
+def _mean(c: _Call, p: str) -> float:
+    """The mean of a fixed normal (any finite number)."""
+    return c.num(p, 0.0)
 
 
 def _zero_mean(c: _Call, p: str) -> None:
@@ -960,21 +990,19 @@ def _torch(c: _Call, func: str) -> Spec:
         dist = "uniform" if func == "kaiming_uniform_" else "untruncated_normal"
         return Spec("torch", dist, _sq(g), mode, clamp=False, layout="torch", call=func)
     if func == "trunc_normal_":
-        _zero_mean(c, "mean")
+        mean = _mean(c, "mean")
         std = _pos(c, "std", 1.0)
         a, b = c.num("a", -2.0), c.num("b", 2.0)
-        if a != -b or b <= 0:
-            raise c.bad("a", f"only symmetric bounds a == -b < 0 are supported; received a={a!r}, b={b!r}")
-        return Spec("torch", "truncated_normal", None, None, cut=b / std, fixed=std, absolute_bounds=True,
-                    layout="torch", call=func)
+        if a - mean != -(b - mean) or b <= mean:
+            raise c.bad("a", f"only bounds symmetric about the mean (a - mean == mean - b < 0) are supported; "
+                             f"received mean={mean!r}, a={a!r}, b={b!r}")
+        return Spec("torch", "truncated_normal", None, None, cut=_cut((b - mean) / std), fixed=std, absolute_bounds=True,
+                    layout="torch", mean=mean, call=func)
     if func == "normal_":
-        _zero_mean(c, "mean")
-        return Spec("torch", "untruncated_normal", None, None, fixed=_pos(c, "std", 1.0), layout="torch", call=func)
+        return Spec("torch", "untruncated_normal", None, None, fixed=_pos(c, "std", 1.0), layout="torch",
+                    mean=_mean(c, "mean"), call=func)
     if func == "uniform_":
-        a, b = c.num("a", 0.0), c.num("b", 1.0)
-        if a != -b or b <= 0:
-            raise c.bad("a", f"only symmetric ranges a == -b < 0 are variance scaling; received a={a!r}, b={b!r}")
-        return Spec("torch", "uniform", None, None, fixed=b, layout="torch", call=func)
+        return _uniform(c, "torch", func, c.num("a", 0.0), c.num("b", 1.0), "a", layout="torch")
     raise _unknown(c.r, func, "torch", "torch.nn.init", c.node.func)
 
 
@@ -994,6 +1022,8 @@ def _jax_params(func: str) -> tuple[str, ...]:
         return ("stddev", "dtype", "lower", "upper")
     if func == "normal":
         return ("stddev", "dtype")
+    if func == "uniform":
+        return ("scale", "dtype")
     return ("in_axis", "out_axis", "batch_axis", "dtype")
 
 
@@ -1048,6 +1078,9 @@ def _jax(c: _Call, func: str) -> Spec:
         return replace(_vs("jax", s, m, d, func, clamp=False), jax_axes=_jax_axes(c))
     if func == "normal":
         return Spec("jax", "untruncated_normal", None, None, fixed=_pos(c, "stddev", 0.01), call=func)
+    if func == "uniform":  # jax.nn.initializers.uniform(scale=0.01): U[0, scale)
+        scale = _pos(c, "scale", 0.01)
+        return _uniform(c, "jax", func, 0.0, scale, "scale")
     if func == "truncated_normal":
         lo, hi = c.num("lower", -2.0), c.num("upper", 2.0)
         if lo != -hi or hi <= 0:
@@ -1106,17 +1139,17 @@ def _mindspore(c: _Call, func: str) -> Spec:
             return replace(spec, mindspore_uniform_bug=True)
         return _vs("mindspore", scale, mode, dist, func, layout="torch")
     if func == "TruncatedNormal":
-        _zero_mean(c, "mean")
+        mean = _mean(c, "mean")
         sigma = _pos(c, "sigma", 0.01)
         a, b = c.num("a", -2.0), c.num("b", 2.0)
-        if a != -b or b <= 0:
-            raise c.bad("a", f"only symmetric bounds a == -b < 0 are supported; received a={a!r}, b={b!r}")
-        return Spec("mindspore", "truncated_normal", None, None, cut=b / sigma, fixed=sigma, absolute_bounds=True,
-                    layout="torch", call=func)
+        if a - mean != -(b - mean) or b <= mean:
+            raise c.bad("a", f"only bounds symmetric about the mean (a - mean == mean - b < 0) are supported; "
+                             f"received mean={mean!r}, a={a!r}, b={b!r}")
+        return Spec("mindspore", "truncated_normal", None, None, cut=_cut((b - mean) / sigma), fixed=sigma,
+                    absolute_bounds=True, layout="torch", mean=mean, call=func)
     if func == "Normal":
-        _zero_mean(c, "mean")
         return Spec("mindspore", "untruncated_normal", None, None, fixed=_pos(c, "sigma", 0.01), layout="torch",
-                    call=func)
+                    mean=_mean(c, "mean"), call=func)
     if func == "Uniform":
         return Spec("mindspore", "uniform", None, None, fixed=_pos(c, "scale", 0.07), layout="torch", call=func)
     raise _unknown(c.r, func, "mindspore", "MindSpore", c.node.func)
@@ -1173,7 +1206,7 @@ _KNOWN_NAMES: dict[str, tuple[str, ...]] = {
               "normal_", "uniform_"),
     "jax": ("variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
             "lecun_uniform", "lecun_normal", "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
-            "normal", "truncated_normal"),
+            "normal", "truncated_normal", "uniform"),
     "mindspore": ("XavierUniform", "XavierNormal", "HeUniform", "HeNormal", "VarianceScaling", "TruncatedNormal",
                   "Normal", "Uniform", "initializer"),
     "varscale": ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
@@ -1324,14 +1357,10 @@ def _tensor_method(r: _Reader, node: ast.Call, func: str) -> Spec:
         return Spec("torch", "constant", None, None, fixed=c.num("value", 0.0), layout="torch", shape=shape,
                     call=func)
     if func == "normal_":
-        _zero_mean(c, "mean")
         return Spec("torch", "untruncated_normal", None, None, fixed=_pos(c, "std", 1.0), layout="torch", shape=shape,
-                    call=func)
-    lo, hi = c.num("from", 0.0), c.num("to", 1.0)
-    if not (lo == -hi and hi > 0):
-        raise c.bad("from", f"only symmetric ranges from == -to < 0 are variance scaling; received from={lo!r}, "
-                            f"to={hi!r}")
-    return Spec("torch", "uniform", None, None, fixed=hi, layout="torch", shape=shape, call=func)
+                    mean=_mean(c, "mean"), call=func)
+    return replace(_uniform(c, "torch", func, c.num("from", 0.0), c.num("to", 1.0), "from", layout="torch"),
+                   shape=shape)
 
 
 def _layer_initializer(node: ast.Call) -> ast.AST | None:

@@ -519,10 +519,68 @@ def _slope_code(g2: float) -> str:
     return _sqrt_int(a2, same) or _shortest(math.sqrt(a2), same)
 
 
+def _fixed_mean_code(ctx: _Ctx, family: str, p: float, k: float, m: float) -> tuple[str, str]:
+    """(code, verdict) for a fixed law centred on ``m`` != 0 (``RandomNormal(mean=1.0)``, ``uniform_(w, 0, 1)``)."""
+    t = ctx.target
+
+    def _v(x: float) -> str:  # the shortest text within float noise of x (m ± p recomputes the bounds written)
+        return _val(float(f"{x:.15g}"))
+
+    lo, hi = _v(m - p), _v(m + p)
+    mean, mlo, mhi = _v(m), _v(m - k * p), _v(m + k * p)
+    if t == "tf_contrib":
+        t = "tf1"  # contrib has no fixed initializers: TF1 core's, used alongside it
+        ctx.notes.append("TF contrib has no fixed initializers: TF1 core's (tf.compat.v1), used alongside contrib")
+    if t in ("keras", "tf.keras", "tf1"):
+        if t == "tf1":
+            names = ("tf.compat.v1.random_uniform_initializer", "tf.compat.v1.random_normal_initializer",
+                     "tf.compat.v1.truncated_normal_initializer")
+        else:
+            mod = "keras.initializers" if t == "keras" else "tf.keras.initializers"
+            names = (f"{mod}.RandomUniform", f"{mod}.RandomNormal", f"{mod}.TruncatedNormal")
+        if family == "uniform":
+            return f"{names[0]}(minval={lo}, maxval={hi})", "exact"
+        if family == "untruncated_normal":
+            return f"{names[1]}(mean={mean}, stddev={_num(p)})", "exact"
+        if k == 2.0:
+            return f"{names[2]}(mean={mean}, stddev={_num(p)})", "exact"
+        return _closest_trunc(ctx, p, k, f"{names[1]}(mean={mean}, stddev={{}})",
+                              f"{names[2]}(mean={mean}, stddev={{}})")
+    if t in ("torch", "varscale"):
+        base = "torch.nn.init" if t == "torch" else "varscale.compat.torch.nn.init"
+        if family == "uniform":
+            return f"{base}.uniform_(w, a={lo}, b={hi})", "exact"
+        if family == "untruncated_normal":
+            return f"{base}.normal_(w, mean={mean}, std={_num(p)})", "exact"
+        return f"{base}.trunc_normal_(w, mean={mean}, std={_num(p)}, a={mlo}, b={mhi})", "exact"
+    if t == "mindspore":
+        base = "mindspore.common.initializer"
+        if family == "untruncated_normal":
+            return f"{base}.Normal(sigma={_num(p)}, mean={mean})", "exact"
+        if family == "truncated_normal":
+            return f"{base}.TruncatedNormal(sigma={_num(p)}, mean={mean}, a={mlo}, b={mhi})", "exact"
+        ctx.notes.append(f"impossible: MindSpore's Uniform(scale) is symmetric about 0; closest: a normal with the "
+                         f"same mean {m:.6g} and the same std {p / math.sqrt(3):.6g}: std error +0.000 %, unbounded "
+                         f"instead of [{m - p:.6g}, {m + p:.6g}]")
+        return f"{base}.Normal(sigma={_num(p / math.sqrt(3))}, mean={mean})", "impossible"
+    # jax
+    if family == "uniform":
+        if m == p:  # U[0, 2L): JAX's own uniform
+            return f"jax.nn.initializers.uniform(scale={_num(2 * p)})", "exact"
+        return f"lambda key, shape, dtype=jax.numpy.float32: jax.random.uniform(key, shape, dtype, {lo}, {hi})", "exact"
+    if family == "untruncated_normal":
+        return (f"lambda key, shape, dtype=jax.numpy.float32: {mean} + {_num(p)} * jax.random.normal(key, shape, "
+                f"dtype)"), "exact"
+    return (f"lambda key, shape, dtype=jax.numpy.float32: {mean} + {_num(p)} * jax.random.truncated_normal(key, "
+            f"{_val(-k)}, {_val(k)}, shape, dtype)"), "exact"
+
+
 def _fixed_code(ctx: _Ctx, family: str, p: float, cut: float) -> tuple[str, str]:
     """(code, verdict) for a fixed parameter ``p`` (L or σ') and cut."""
     t = ctx.target
     k = cut
+    if ctx.spec.mean != 0.0 and not ctx.spec.fan_based:
+        return _fixed_mean_code(ctx, family, p, k, ctx.spec.mean)
     if t in ("keras", "tf.keras", "tf1"):
         if t == "tf1":
             names = ("tf.compat.v1.random_uniform_initializer", "tf.compat.v1.random_normal_initializer",

@@ -48,6 +48,8 @@ CASES: list[Case] = [
     Case("keras-random-normal", "keras.initializers.RandomNormal(mean=0.0, stddev=0.05)", DENSE_TF),
     Case("keras-truncated-normal", "keras.initializers.TruncatedNormal(stddev=0.02)", DENSE_TF),
     Case("keras-random-uniform", "keras.initializers.RandomUniform(minval=-0.05, maxval=0.05)", DENSE_TF),
+    Case("keras-random-normal-mean1", "keras.initializers.RandomNormal(mean=1.0, stddev=0.02)", DENSE_TF),
+    Case("keras-random-uniform-asym", "keras.initializers.RandomUniform(minval=-0.05, maxval=0.1)", DENSE_TF),
     Case("keras-json-he-uniform", '{"class_name": "HeUniform", "config": {"seed": null}}', DENSE_TF),
     Case("keras-json-module-vs",
          '{"module": "keras.initializers", "class_name": "VarianceScaling", "config": {"scale": 2.0, '
@@ -104,6 +106,10 @@ CASES: list[Case] = [
     Case("torch-trunc-normal-2sigma", "torch.nn.init.trunc_normal_(w, std=0.05, a=-0.1, b=0.1)", DENSE_TORCH),
     Case("torch-normal", "torch.nn.init.normal_(w, std=0.01)", DENSE_TORCH),
     Case("torch-uniform", "torch.nn.init.uniform_(w, -0.1, 0.1)", DENSE_TORCH),
+    # fixed laws with a mean (DCGAN's BatchNorm weights, U(0, 1)): not variance scaling, but in real models
+    Case("torch-normal-mean1", "nn.init.normal_(w, 1.0, 0.02)", DENSE_TORCH),
+    Case("torch-uniform-0-1", "nn.init.uniform_(w)", DENSE_TORCH),
+    Case("torch-trunc-normal-mean", "nn.init.trunc_normal_(w, mean=1.0, std=0.02, a=0.96, b=1.04)", DENSE_TORCH),
     # -- JAX / Flax ------------------------------------------------------------
     Case("jax-lecun-normal", "jax.nn.initializers.lecun_normal()", DENSE_TF),
     Case("jax-glorot-uniform", "jax.nn.initializers.glorot_uniform()", CONV_TF),
@@ -113,6 +119,7 @@ CASES: list[Case] = [
     Case("jax-vs-truncated-fan-out", "jax.nn.initializers.variance_scaling(0.5, 'fan_out', 'truncated_normal')",
          DENSE_TF),
     Case("jax-normal", "jax.nn.initializers.normal(stddev=0.02)", DENSE_TF),
+    Case("jax-uniform-scale", "jax.nn.initializers.uniform(scale=0.05)", DENSE_TF),
     Case("jax-truncated-normal", "jax.nn.initializers.truncated_normal(stddev=0.05)", DENSE_TF),
     Case("flax-xavier-normal", "flax.linen.initializers.xavier_normal()", DENSE_TF),
     Case("jax-kaiming-uniform", "jax.nn.initializers.kaiming_uniform()", CONV_TF),
@@ -131,6 +138,7 @@ CASES: list[Case] = [
          CONV_TORCH),
     Case("ms-truncated-normal", "mindspore.common.initializer.TruncatedNormal(sigma=0.02)", DENSE_TORCH),
     Case("ms-normal", "mindspore.common.initializer.Normal(sigma=0.05)", DENSE_TORCH),
+    Case("ms-normal-mean", "mindspore.common.initializer.Normal(sigma=0.02, mean=1.0)", DENSE_TORCH),
     Case("ms-uniform", "mindspore.common.initializer.Uniform(scale=0.07)", DENSE_TORCH),
     Case("ms-default-dense", "HeUniform(negative_slope=math.sqrt(5))", DENSE_TORCH),
     # -- varscale --------------------------------------------------------------
