@@ -1262,7 +1262,10 @@ def _from_name(r: _Reader, name: str, node: ast.AST, framework: str) -> Spec:
         call = ast.Call(func=ast.Name(id=ms, col_offset=0), args=[], keywords=[])
         return _mindspore(_Call(r, call, ms, ()), ms)
     if key not in _KERAS_PRESETS:
-        raise r.fail(f"unknown initializer name {name!r}; known: {', '.join(sorted(_SNAKE))}", node)
+        names = sorted({*_SNAKE, *(n for (f, n) in _OTHER if f == "keras" and n[:1].islower())})
+        close = difflib.get_close_matches(name, names, n=2, cutoff=0.75)
+        hint = f"; did you mean {' or '.join(repr(n) for n in close)}?" if close else ""
+        raise r.fail(f"unknown initializer name {name!r}{hint} (known: {', '.join(names)})", node)
     s, m, d = _KERAS_PRESETS[key]
     return _vs(framework, s, m, d, key)
 

@@ -440,9 +440,11 @@ def _other_code(ctx: _Ctx) -> tuple[str, str]:
         zeros, ones, const = _CONST_CODE[t]
         return (zeros if v == 0.0 else ones if v == 1.0 else const.format(v=_val(v))), "exact"
     if s.family == "orthogonal":
-        ctx.notes.append("the same law, a Haar-random (semi-)orthogonal matrix × gain: Keras/TF/JAX flatten the "
-                         "weight to (rest, shape[-1]), torch/MindSpore to (shape[0], rest); on the same layer these "
-                         "differ by a transpose and an axis permutation, which the Haar law does not see")
+        src_layout = s.layout if isinstance(s.layout, str) else "tf"
+        if _LAYOUT_OF.get(t, src_layout) != src_layout:
+            ctx.notes.append("the same law, a Haar-random (semi-)orthogonal matrix × gain: Keras/TF/JAX flatten "
+                             "the weight to (rest, shape[-1]), torch/MindSpore to (shape[0], rest); on the same layer "
+                             "these differ by a transpose and an axis permutation, which the Haar law does not see")
         if t == "mindspore" and ctx.shape is not None and len(ctx.shape) < 2:
             ctx.notes.append("MindSpore's Orthogonal needs at least 2 dimensions")
         code = _ORTHO_CODE[t].format(g=_val(v))

@@ -429,8 +429,12 @@ def _explain(args: argparse.Namespace) -> int:
         return 0
     print(f"{spec.framework}: {spec.call}")
     labels = {"param_std": "sigma'", "std": "std (realized)"}
-    for key in ("shape", "layout", "fan_in", "fan_out", "mode", "n", "family", "param_std", "limit", "std",
-                "bounds", "formula"):
+    keys = ["shape", "layout", "fan_in", "fan_out", "mode", "n", "family", "param_std", "limit", "std", "bounds",
+            "formula"]
+    for extra in ("mean", "value", "gain"):  # a fixed law's mean; a constant's value; an orthogonal/identity gain
+        if d.get(extra):
+            keys.insert(keys.index("std"), extra)
+    for key in keys:
         v = d[key]
         if isinstance(v, float):
             v = f"{v:.6g}"

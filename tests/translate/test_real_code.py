@@ -138,3 +138,14 @@ def test_tensor_methods_run_and_translate(source: str, target: str) -> None:
     tr = vs.translate(spec, target, (100, 200))
     assert tr.verdict == "exact", tr
     _check_sample(_draw(target, tr.code, tr.target_shape, 5).ravel(), d, spec, f"{target}: {tr.code}")
+
+
+def test_did_you_mean_for_names_in_strings() -> None:
+    with pytest.raises(ParseError, match="did you mean 'he_uniform'"):
+        vs.parse("kernel_initializer='he_unifrom'")
+
+
+def test_orthogonal_layout_note_only_across_layouts() -> None:
+    same = vs.translate("keras.initializers.Orthogonal()", to="jax")
+    across = vs.translate("keras.initializers.Orthogonal()", to="torch")
+    assert not any("Haar" in n for n in same.notes) and any("Haar" in n for n in across.notes)
