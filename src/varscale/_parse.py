@@ -690,6 +690,11 @@ def _prefix_framework(parts: tuple[str, ...]) -> tuple[str | None, str]:
         return None, func
     if head == ("initializers",):  # `from flax.linen import initializers` / `from keras import initializers`
         return ("keras" if func[:1].isupper() else "jax"), func
+    if head in (("slim",), ("tf", "contrib", "slim"), ("layers",), ("contrib_layers",)) and func in (
+            "variance_scaling_initializer", "xavier_initializer", "xavier_initializer_conv2d"):
+        return "tf_contrib", func  # TF-Slim and `from tensorflow.contrib import layers` re-export contrib's
+    if head in (("init",), ("weight_init",)) and func[:1].isupper():
+        return "mindspore", func  # `import mindspore.common.initializer as init`: torch.nn.init has no classes
     for prefix, fw in _PREFIXES:
         if head == prefix:
             return fw, func
@@ -869,7 +874,12 @@ _KERAS_PARAMS: dict[str, tuple[str, ...]] = {
 }
 
 
+_KERAS_SNAKE_PARAMS = {"variance_scaling": "VarianceScaling", "random_normal": "RandomNormal",
+                       "truncated_normal": "TruncatedNormal", "random_uniform": "RandomUniform"}
+
+
 def _keras_params(func: str) -> tuple[str, ...]:
+    func = _KERAS_SNAKE_PARAMS.get(func, func)  # Keras' snake-case aliases take the class's arguments
     if func in _KERAS_PARAMS:
         return _KERAS_PARAMS[func]
     return ("seed", "input_axes", "output_axes", "dtype")

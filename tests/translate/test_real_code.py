@@ -113,6 +113,15 @@ def test_shape_in_the_other_layout_is_flagged() -> None:
         ("nn.Conv2d(3, 64, 3, weight_init='he_uniform')", "mindspore.common.initializer.HeUniform()"),
         ("layers.Dense(10, kernel_initializer='lecun_normal')", "keras.initializers.LecunNormal()"),
         ("nn.Dense(features=10, kernel_init=nn.initializers.zeros_init())", "jax.nn.initializers.zeros"),
+        ("slim.xavier_initializer()", "tf.contrib.layers.xavier_initializer()"),
+        ("slim.variance_scaling_initializer(factor=2.0, mode='FAN_IN', uniform=False)",
+         "tf.contrib.layers.variance_scaling_initializer()"),
+        ("init.XavierUniform()", "mindspore.common.initializer.XavierUniform()"),
+        ("weight_init=init.HeUniform(math.sqrt(5))", "mindspore.common.initializer.HeUniform(math.sqrt(5))"),
+        ("tf.keras.initializers.random_normal(stddev=0.02)", "tf.keras.initializers.RandomNormal(stddev=0.02)"),
+        ("keras.initializers.random_uniform(-1, 1)", "keras.initializers.RandomUniform(-1.0, 1.0)"),
+        ("trunc_normal_(self.pos_embed, std=.02)", "torch.nn.init.trunc_normal_(w, std=0.02)"),
+        ("nn.initializers.orthogonal(jnp.sqrt(2))", "jax.nn.initializers.orthogonal(scale=math.sqrt(2))"),
     ],
 )
 def test_more_real_code_forms(source: str, same_as: str) -> None:
