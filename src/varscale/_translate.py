@@ -953,6 +953,22 @@ def _is_init_call(node: Any) -> bool:
     return func in known and func not in _AMBIGUOUS_BARE
 
 
+def _uncalled_init(node: Any) -> bool:
+    """A JAX/Flax or Keras initializer named without a call (``nn.initializers.zeros``)."""
+    from ._parse import _KNOWN_NAMES, _OTHER, _prefix_framework
+
+    parts: list[str] = []
+    f = node
+    while hasattr(f, "attr"):
+        parts.append(f.attr)
+        f = f.value
+    if not hasattr(f, "id"):
+        return False
+    parts.append(f.id)
+    fw, func = _prefix_framework(tuple(reversed(parts)))
+    return fw in ("jax", "keras", "tf.keras") and (func in _KNOWN_NAMES[fw] or (fw, func) in _OTHER)
+
+
 def find_initializers(text: str) -> list[tuple[int, str]]:
     """``(line, expression)`` of every initializer expression in Python source (read with :mod:`ast`, never run).
 
@@ -988,10 +1004,16 @@ def find_initializers(text: str) -> list[tuple[int, str]]:
             if any(n.lower().endswith(_INIT_KWARG) for n in names) and _is_init_call(node.value):
                 # `bias_init: Callable = initializers.zeros` (a Flax field), an initializer passed uncalled
                 found[(node.value.lineno, node.value.col_offset)] = ast.get_source_segment(text, node.value) or ""
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):  # breadth first: an outer call before the calls inside it
         if isinstance(node, ast.Call) and id(node) not in inside and _is_init_call(node):
             found[(node.lineno, node.col_offset)] = ast.get_source_segment(text, node) or ""
             inside.update(id(n) for n in ast.walk(node))
+        elif (isinstance(node, ast.Attribute) and id(node) not in inside and id(node) not in callees
+              and _uncalled_init(node)):
+            # passed uncalled: self.param('bias', nn.initializers.zeros, shape), with_partitioning(initializers.ones)
+            found.setdefault((node.lineno, node.col_offset), ast.get_source_segment(text, node) or "")
+            inside.add(id(node))
     return [(k[0], " ".join(v.split())) for k, v in sorted(found.items())]
 
 

@@ -88,3 +88,19 @@ def test_cli_file_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["translate", "--file", str(FIXTURES / "missing.py"), "--to", "torch"]) == 1
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_flax_wrapped_and_uncalled_initializers_are_found() -> None:
+    text = (
+        "x = nn.LayerNorm(bias_init=nn.with_logical_partitioning(nn.initializers.zeros, ('embed',)))(x)\n"
+        "b = self.param('bias', nn.initializers.ones, (4,))\n"
+        "e = nn.Embed(10, 4, embedding_init=nn.with_partitioning(nn.initializers.normal(stddev=1.0), ('v', 'e')))\n"
+        "pe = sinusoidal_init(max_len=8)(None, (1, 8, 4), None)\n"  # a custom initializer: not a framework's
+        "f = nn.initializers.zeros.__name__\n"
+    )
+    rows = translate_file(text, "torch")
+    assert [(r.line, r.source, r.code) for r in rows[:3]] == [
+        (1, "nn.initializers.zeros", "torch.nn.init.zeros_(w)"),
+        (2, "nn.initializers.ones", "torch.nn.init.ones_(w)"),
+        (3, "nn.initializers.normal(stddev=1.0)", "torch.nn.init.normal_(w, mean=0.0, std=1.0)"),
+    ]
