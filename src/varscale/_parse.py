@@ -1631,6 +1631,9 @@ _TORCH_NAMES = frozenset({"kaiming_normal", "kaiming_uniform", "xavier_normal", 
 _ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*(:\s*[A-Za-z_][\w.]*\s*)?=(?!=)\s*")
 
 
+_DICT_ENTRY = re.compile(r"""^\s*(['"])[A-Za-z_][A-Za-z0-9_]*\1\s*:\s*""")
+
+
 def _strip_assignment(text: str) -> str:
     """The value of a keyword argument or an assignment as real code writes it.
 
@@ -1641,7 +1644,7 @@ def _strip_assignment(text: str) -> str:
         >>> _strip_assignment("kernel_initializer='he_uniform',")
         "'he_uniform'"
     """
-    m = _ASSIGN.match(text)
+    m = _ASSIGN.match(text) or _DICT_ENTRY.match(text)  # also a dict entry: 'kernel_initializer': 'he_normal'
     if m is None:
         return text
     rest = text[m.end():].strip()
@@ -1707,7 +1710,8 @@ def parse(source: str, *, tf_version: str | None = None) -> Spec:
         raise ParseError(f"the expression is nested too deeply ({depth} levels; at most {MAX_DEPTH})", source)
     if text.startswith("{"):
         return replace(_parse_json(text, legacy), source=source)
-    name_kw = text.split("=", 1)[0].strip() if _ASSIGN.match(text) else ""
+    name_kw = (text.split("=", 1)[0].strip() if _ASSIGN.match(text) else
+               text.split(":", 1)[0].strip().strip("'\"") if _DICT_ENTRY.match(text) else "")
     text = _strip_assignment(text)
     if name_kw in _MS_KWARGS and text[:1] in "'\"" and text[-1:] == text[:1] and text[1:-1].isidentifier():
         # nn.Dense(weight_init='normal'): a MindSpore initializer name

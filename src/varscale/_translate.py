@@ -998,6 +998,13 @@ def find_initializers(text: str) -> list[tuple[int, str]]:
                 seg = ast.get_source_segment(text, node) or ""
                 found[(node.value.lineno, node.value.col_offset)] = seg
                 inside.update(id(n) for n in ast.walk(v))
+        if isinstance(node, ast.Dict):  # {'kernel_initializer': 'he_normal', 'bias_initializer': 'zeros'}
+            for k, v in zip(node.keys, node.values, strict=True):
+                if (isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value.lower().endswith(_INIT_KWARG)
+                        and ((isinstance(v, ast.Constant) and isinstance(v.value, str))
+                             or (isinstance(v, ast.Call) and _is_init_call(v)))):
+                    found[(v.lineno, v.col_offset)] = f"{k.value}={ast.get_source_segment(text, v) or ''}"
+                    inside.update(id(n) for n in ast.walk(v))
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Attribute):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "") for t in targets]

@@ -104,3 +104,13 @@ def test_flax_wrapped_and_uncalled_initializers_are_found() -> None:
         (2, "nn.initializers.ones", "torch.nn.init.ones_(w)"),
         (3, "nn.initializers.normal(stddev=1.0)", "torch.nn.init.normal_(w, mean=0.0, std=1.0)"),
     ]
+
+
+def test_dicts_of_layer_arguments() -> None:
+    text = "kw = {'kernel_initializer': 'he_normal', 'bias_initializer': tf.constant_initializer(0.1), 'name': 'x'}"
+    rows = translate_file(text, "keras")
+    assert [(r.source, r.code) for r in rows] == [
+        ("kernel_initializer='he_normal'", "keras.initializers.HeNormal()"),
+        ("bias_initializer=tf.constant_initializer(0.1)", "keras.initializers.Constant(value=0.1)"),
+    ]
+    assert vs.parse("'kernel_initializer': 'he_normal'").call == "HeNormal"
