@@ -34,7 +34,7 @@ from ._gain import calculate_gain
 from ._math import TRUNC_STD_2, truncated_normal_std
 from ._validation import check_shape
 
-__all__ = ["FAMILIES", "FRAMEWORKS", "ParseError", "Spec", "parse", "truncated_std_factor"]
+__all__ = ["FAMILIES", "FRAMEWORKS", "ParseError", "Spec", "parse", "spec_from_basic", "truncated_std_factor"]
 
 #: Frameworks a Spec can come from (and translation targets).
 FRAMEWORKS = ("keras", "tf.keras", "tf1", "tf_contrib", "torch", "jax", "mindspore", "varscale")
@@ -1387,6 +1387,63 @@ def _layer_initializer(node: ast.Call) -> ast.AST | None:
     return None
 
 
+def _rule_spec(r: _Reader, node: ast.Call, func: str) -> Spec | None:
+    """varscale's rule syntax (``normal(std=0.02)``, ``uniform(-0.1, 0.1)``, ``trunc_normal(std=0.02)``,
+    ``constant(0.1)``, ``orthogonal(gain=2)``), read by :mod:`varscale._rules` as torch's functions."""
+    from . import _rules
+
+    name = _rules._ALIASES.get(func.rstrip("_"), func.rstrip("_"))
+    if name not in _rules._TORCH_FUNCTIONS:
+        return None
+    text = ast.get_source_segment(r.source, node) or ""
+    try:
+        init = _rules._from_text(text, "tf", "SPEC")
+    except (InvalidArgumentError, TypeError, ValueError) as err:
+        raise r.fail(str(err).split("; received")[0], node) from None
+    return replace(spec_from_basic(init), call=func)
+
+
+def spec_from_basic(init: Any) -> Spec:
+    """The :class:`Spec` of one of varscale's basic initializers (Zeros, Ones, Constant, Normal,
+    TruncatedNormal, Uniform, Orthogonal); fan-based ones go through :func:`varscale.translate`'s own path.
+
+    Example:
+        >>> import varscale as vs
+        >>> s = spec_from_basic(vs.Normal(mean=1.0, std=0.02))
+        >>> s.family, s.fixed, s.mean
+        ('untruncated_normal', 0.02, 1.0)
+    """
+    from ._basic import Constant, Normal, Orthogonal, TruncatedNormal, Uniform
+
+    name = type(init).__name__
+    if isinstance(init, Constant):
+        return Spec("varscale", "constant", None, None, fixed=float(init.value), call=name)
+    if isinstance(init, Orthogonal):
+        return Spec("varscale", "orthogonal", None, None, fixed=float(init.gain), layout=init.layout, call=name)
+    if isinstance(init, TruncatedNormal):
+        m, sd, a, b = init.mean, init.std, init.a, init.b
+        if a - m != -(b - m):
+            raise InvalidArgumentError(
+                f"`init`: only bounds symmetric about the mean translate; received mean={m!r}, a={a!r}, b={b!r}."
+            )
+        return Spec("varscale", "truncated_normal", None, None, fixed=sd, cut=_cut((b - m) / sd),
+                    absolute_bounds=True, mean=m, layout="torch", call=name)
+    if isinstance(init, Normal):
+        if not init.std > 0:
+            raise InvalidArgumentError(f"`init`: std must be positive to translate; received std={init.std!r}.")
+        return Spec("varscale", "untruncated_normal", None, None, fixed=init.std, mean=init.mean, layout="torch",
+                    call=name)
+    if isinstance(init, Uniform):
+        lo, hi = init.a, init.b
+        if not hi > lo:
+            raise InvalidArgumentError(f"`init`: the range must not be empty; received a={lo!r}, b={hi!r}.")
+        half, mid = ((hi, 0.0) if lo == -hi else ((hi - lo) / 2.0, (lo + hi) / 2.0))
+        return Spec("varscale", "uniform", None, None, fixed=half, mean=mid, layout="torch", call=name)
+    if hasattr(init, "spec"):  # a rule's framework expression (SpecInitializer)
+        return init.spec  # type: ignore[no-any-return]
+    raise InvalidArgumentError(f"`init` of type {name} has no Spec; received init={init!r}.")
+
+
 def _never() -> Spec:
     raise AssertionError("unreachable")
 
@@ -1435,6 +1492,9 @@ def _call(r: _Reader, node: ast.AST, legacy: bool) -> Spec:
     if fw is None:
         fw = _guess(func, kw, node)
         if fw is None:
+            from_rule = _rule_spec(r, node, func)
+            if from_rule is not None:
+                return from_rule
             raise _unknown(r, func, None, "any supported framework", node.func)
     other = _other_spec(r, node, fw, func)
     if other is not None:

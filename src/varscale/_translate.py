@@ -26,12 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._basic import BasicInitializer
 from ._errors import InvalidArgumentError, unknown_name
 from ._fans import compute_fans
 from ._gain import calculate_gain
 from ._initializer import VarianceScaling
 from ._math import TRUNC_STD_2
-from ._parse import OTHER_FAMILIES, Spec, _sq, parse, truncated_std_factor
+from ._parse import (
+    OTHER_FAMILIES,
+    Spec,
+    _sq,
+    parse,
+    spec_from_basic,
+    truncated_std_factor,
+)
 from ._validation import check_shape
 
 __all__ = [
@@ -710,13 +718,15 @@ def _notes(ctx: _Ctx) -> None:
         ctx.notes.append(f"{s.framework}'s truncation bounds are absolute, {t}'s are in units of σ'")
 
 
-def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any = None, *,
+def translate(spec_or_source: Spec | str | VarianceScaling | BasicInitializer, to: str, shape: Any = None, *,
               numbers: bool = False) -> Translation:
     """Translate an initializer to another framework's code, with a verdict.
 
     Args:
         spec_or_source: a :class:`~varscale.Spec`, any source text
-            :func:`varscale.parse` reads, or a varscale initializer.
+            :func:`varscale.parse` reads, or a varscale initializer (variance
+            scaling, or ``Zeros``/``Ones``/``Constant``/``Normal``/``TruncatedNormal``/
+            ``Uniform``/``Orthogonal``).
         to: ``"keras"`` (Keras 3), ``"tf.keras"`` (tf.keras 2), ``"tf1"``
             (TF1 core), ``"tf_contrib"``, ``"torch"``, ``"jax"``,
             ``"mindspore"`` or ``"varscale"``.
@@ -756,6 +766,8 @@ def translate(spec_or_source: Spec | str | VarianceScaling, to: str, shape: Any 
         raise TypeError(f"`to` must be a str, one of {', '.join(TARGETS)}; received to={to!r}.")
     if isinstance(spec_or_source, VarianceScaling):
         spec = spec_from_initializer(spec_or_source)
+    elif isinstance(spec_or_source, BasicInitializer):  # vs.Zeros(), vs.Normal(mean, std), vs.Orthogonal(gain)...
+        spec = spec_from_basic(spec_or_source)
     elif isinstance(spec_or_source, Spec):
         spec = spec_or_source
     elif isinstance(spec_or_source, str):

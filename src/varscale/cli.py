@@ -130,8 +130,8 @@ def resolve(text: str, tf_version: str | None = None) -> tuple[Spec, VarianceSca
     if text.strip().startswith("{") or _LEGACY.match(text):
         try:
             init = spec_from_string(text)
-        except VarscaleError:
-            if text.strip().isidentifier():  # a framework's name varscale has no preset for (kaiming_normal)
+        except (VarscaleError, _UsageError):
+            if text.strip().isidentifier():  # a framework's name (kaiming_normal), or zeros/ones/orthogonal
                 try:
                     return parse(text, tf_version=tf_version), None
                 except VarscaleError:

@@ -158,3 +158,34 @@ def test_orthogonal_layout_note_only_across_layouts() -> None:
     same = vs.translate("keras.initializers.Orthogonal()", to="jax")
     across = vs.translate("keras.initializers.Orthogonal()", to="torch")
     assert not any("Haar" in n for n in same.notes) and any("Haar" in n for n in across.notes)
+
+
+@pytest.mark.parametrize(
+    ("source", "same_as"),
+    [
+        ("normal(std=0.02)", "nn.init.normal_(w, std=0.02)"),
+        ("uniform(-0.1, 0.2)", "nn.init.uniform_(w, -0.1, 0.2)"),
+        ("trunc_normal(std=0.02)", "nn.init.trunc_normal_(w, std=0.02)"),
+        ("constant(0.5)", "nn.init.constant_(w, 0.5)"),
+        ("orthogonal(gain=2)", "keras.initializers.Orthogonal(gain=2.0)"),
+    ],
+)
+def test_rule_syntax_reads_as_the_rules_do(source: str, same_as: str) -> None:
+    got, want = vs.parse(source), vs.parse(same_as)
+    keys = ("family", "fixed", "cut", "mean")
+    assert {k: getattr(got, k) for k in keys} == {k: getattr(want, k) for k in keys}
+
+
+def test_varscale_basic_initializers_translate() -> None:
+    assert vs.translate(vs.Normal(mean=1.0, std=0.02), "torch").code == "torch.nn.init.normal_(w, mean=1.0, std=0.02)"
+    assert vs.translate(vs.Zeros(), "jax").code == "jax.nn.initializers.zeros"
+    assert vs.translate(vs.Uniform(0.0, 1.0), "keras").code == "keras.initializers.RandomUniform(minval=0.0, maxval=1.0)"
+    t = vs.translate(vs.Orthogonal(gain=2.0, layout="torch"), "varscale")
+    assert t.code == "varscale.Orthogonal(gain=2.0, layout='torch')"
+
+
+def test_cli_reads_rule_names(capsys: pytest.CaptureFixture[str]) -> None:
+    from varscale.cli import main
+
+    assert main(["translate", "zeros", "--to", "torch"]) == 0
+    assert capsys.readouterr().out.startswith("torch.nn.init.zeros_(w)\n# verdict: exact")
