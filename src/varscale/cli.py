@@ -130,12 +130,14 @@ def resolve(text: str, tf_version: str | None = None) -> tuple[Spec, VarianceSca
     if text.strip().startswith("{") or _LEGACY.match(text):
         try:
             init = spec_from_string(text)
-        except (VarscaleError, _UsageError):
+        except (VarscaleError, _UsageError) as err:
             if text.strip().isidentifier():  # a framework's name (kaiming_normal), or zeros/ones/orthogonal
                 try:
                     return parse(text, tf_version=tf_version), None
                 except VarscaleError:
                     pass
+            if isinstance(err, _UsageError):
+                raise  # bad JSON, a name varscale does not know: the usage error stands
             # a framework's JSON config (Keras' input_axes, RandomNormal...) is read by parse();
             # a varscale config that deserialize() refuses stays refused
             if text.strip().startswith("{") and not _is_varscale_config(text):
