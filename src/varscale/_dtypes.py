@@ -43,11 +43,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def dtype_name(dtype: Any) -> str:
-    """Canonical name of a supported dtype (raises like :func:`resolve_dtype`)."""
-    return str(resolve_dtype(dtype)[0].name)
-
-
 def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], np.dtype[Any], int]:
     """Return (output dtype, storage dtype, rounding format) for a dtype argument.
 

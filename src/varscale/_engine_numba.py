@@ -48,9 +48,17 @@ from numba.extending import intrinsic
 
 from . import _math as m
 from ._plan import Plan, Sampler
-from .stream import PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, Stream, key_words
+from .stream import (
+    PHILOX_M0,
+    PHILOX_M1,
+    PHILOX_ROUNDS,
+    PHILOX_W0,
+    PHILOX_W1,
+    Stream,
+    key_words,
+)
 
-__all__ = ["compile_kernel", "fill", "is_cached", "is_compiled", "set_threads"]
+__all__ = ["compile_kernel", "fill", "is_cached", "is_compiled"]
 
 CHUNK = 1024
 MIN_TASKS_PER_THREAD = 128  # measured: below 128 tasks (131 072 elements) a new thread costs more than it saves
@@ -137,7 +145,7 @@ def _philox(blk: np.uint64, k0: np.uint64, k1: np.uint64, s0: np.uint64, s1: np.
     m1 = np.uint64(PHILOX_M1)
     key0 = k0
     key1 = k1
-    for rnd in range(10):
+    for rnd in range(PHILOX_ROUNDS):
         if rnd > 0:
             key0 = (key0 + np.uint64(PHILOX_W0)) & mask
             key1 = (key1 + np.uint64(PHILOX_W1)) & mask
@@ -329,11 +337,6 @@ def _tasks(
     for t in range(t0, t1):
         _task(t, tpr, out64, out32, out16, starts, run_len, stride, wide, fmt, k0, k1, s0, s1,
               kind, loc, limit, std, a, b, P, W, Q, wbuf, zbuf, qbuf, tidx, tw, zt)
-
-
-def set_threads(n: int) -> None:
-    """Set the number of threads of Numba's pool used by the kernel."""
-    numba.set_num_threads(n)
 
 
 def _run_slabs(nslabs: int, per: int, ntasks: int, args: tuple[Any, ...]) -> None:

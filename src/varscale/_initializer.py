@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -189,8 +189,6 @@ class VarianceScaling:
         >>> bool((part == init((256, 256))[:, 64:96]).all())
         True
     """
-
-    _preset: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -186,10 +186,6 @@ def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> Var
     )
 
 
-def _dims(text: str) -> tuple[int, ...]:
-    return _shape(text)
-
-
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
     from .stream import STREAM_VERSION

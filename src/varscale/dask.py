@@ -2,7 +2,7 @@
 
 ``varscale.dask.array(init, shape)`` builds a Dask array with one task per
 chunk; each task draws exactly its region of the full tensor from the
-initializer's stream (``draw(..., region=chunk)``, DESIGN.md "The stream"), on
+initializer's stream (``draw(..., region=chunk)``, docs/stream.md), on
 whichever thread, process or machine computes it. Nothing is drawn when the
 graph is built, no chunk depends on another, and the values equal the
 in-memory ``init(shape)`` bit for bit for every chunking, scheduler and

@@ -1,7 +1,7 @@
 """Write initialized tensors to files without holding them whole: ``.npy``, safetensors, Zarr v3.
 
 Every writer draws the tensor region by region (each region is an exact slice
-of the full tensor, see DESIGN.md "The stream"), writes it, and drops it, so
+of the full tensor, see docs/stream.md), writes it, and drops it, so
 peak memory is a few regions (``chunk_elems`` elements each) whatever the
 tensor's size. Output goes to a hidden temporary beside the target
 (``.<name>.<random>.partial``) that is renamed onto the target only once it is

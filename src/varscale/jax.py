@@ -3,7 +3,7 @@
 ``varscale.jax.sharded(init, shape, sharding)`` calls
 ``jax.make_array_from_callback``: for each addressable device JAX asks for
 the index (a tuple of slices) of that device's shard, and varscale draws
-exactly that region of the full tensor (DESIGN.md "The stream"). No device
+exactly that region of the full tensor (docs/stream.md). No device
 and no host ever holds the whole tensor, and the result equals the unsharded
 ``init(shape)`` bit for bit for every mesh and partition spec (replicated
 axes draw the same values on each replica). Multi-host: each process draws
