@@ -71,6 +71,7 @@ CORE_MODULES = [
 def test_doctests(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples: a doctest runner that runs nothing proves nothing"
     assert result.failed == 0
 
 

@@ -36,6 +36,7 @@ from ._errors import (
 from ._fans import compute_fans
 from ._files import atomic_output, check_space, check_target
 from ._initializer import VarianceScaling
+from ._math import TRUNC_STD_2
 from ._parse import Spec, parse
 from ._translate import (
     TARGETS,
@@ -168,7 +169,7 @@ def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> Var
     if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg") and spec.jax_axes is None:
         scale = spec.scale_value
         if spec.family == "truncated_normal":
-            scale = spec.param_factor**2 * 0.87962566103423978**2 * scale
+            scale = spec.param_factor**2 * TRUNC_STD_2**2 * scale
         return VarianceScaling(scale, spec.mode, spec.family, seed=seed, layout=layout)
     fan_in, fan_out = spec.fans(shape)
     p = spec.param(fan_in, fan_out)
@@ -178,7 +179,7 @@ def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> Var
     if spec.family == "untruncated_normal":
         return VarianceScaling(p * p * n, "fan_in", "untruncated_normal", seed=seed, layout=layout)
     if spec.cut == 2.0:
-        return VarianceScaling(p * p * n * 0.87962566103423978**2, "fan_in", "truncated_normal", seed=seed,
+        return VarianceScaling(p * p * n * TRUNC_STD_2**2, "fan_in", "truncated_normal", seed=seed,
                                layout=layout)
     raise InvalidArgumentError(
         f"varscale draws truncated normals cut at ±2σ' only; {spec.call} is cut at ±{spec.cut:g}σ'; "

@@ -66,6 +66,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._generate import draw
+from .._math import TRUNC_STD_2
 from .._plan import Sampler, normal_sampler, uniform_sampler
 from ..stream import Stream, fresh_stream
 from ._tfdtype import (
@@ -122,7 +123,7 @@ __all__ = [
 ]
 
 #: std of a standard normal truncated to [-2, 2] (TF: scipy.stats.truncnorm.std(a=-2, b=2)).
-TRUNCATED_STD = 0.87962566103423978
+TRUNCATED_STD = TRUNC_STD_2  # the one definition: varscale._math
 
 
 def _seed_stream(seed: Any) -> Stream | None:

@@ -75,6 +75,7 @@ from typing import Any, ClassVar
 
 from ..._errors import missing_extra
 from ..._generate import draw
+from ..._math import TRUNC_STD_2
 from ..._plan import Sampler, normal_sampler, uniform_sampler
 from ...stream import Stream
 
@@ -108,7 +109,7 @@ __all__ = [
 ]
 
 #: std of a standard normal truncated to [-2, 2], the constant Keras divides by.
-TRUNCATED_STD = 0.87962566103423978
+TRUNCATED_STD = TRUNC_STD_2  # the one definition: varscale._math
 
 # keras.src.backend.common.dtypes (3.15)
 _ALLOWED_DTYPES = (

@@ -99,6 +99,7 @@ import numpy as np
 
 from ...._dtypes import BFLOAT16
 from ...._generate import draw
+from ...._math import TRUNC_STD_2
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, resolve_seed
 
@@ -129,7 +130,7 @@ __all__ = [
 Initializer = Callable[..., Any]
 
 #: JAX's constants: the std of N(0,1) truncated to ±2, and its (wrong) complex counterpart.
-_TRUNC_STD = 0.87962566103423978
+_TRUNC_STD = TRUNC_STD_2  # the one definition: varscale._math
 _COMPLEX_TRUNC_STD = 0.95311164380491208
 _NATIVE = {"float16", "bfloat16", "float32", "float64"}
 #: Stream id offset of the second variate (angle / imaginary part) of complex samples.

@@ -91,6 +91,7 @@ import numpy as np
 
 from ...._dtypes import BFLOAT16
 from ...._generate import check_fits_memory, draw
+from ...._math import TRUNC_STD_2
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, resolve_seed
 
@@ -116,7 +117,7 @@ __all__ = [
 
 _INITIALIZER_ALIAS: dict[str, type[Initializer]] = {}
 #: The std of N(0, 1) truncated to ±2 (for ``truncated_normal_as_documented=True``).
-_TRUNC_STD = 0.87962566103423978
+_TRUNC_STD = TRUNC_STD_2  # the one definition: varscale._math
 
 
 def _numpy_seed() -> int:
