@@ -8,12 +8,8 @@ wrapped op still runs and returns its real result), never recomputed here.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
 from typing import Any
-
-import numpy as np
-from scipy import stats
 
 #: Ranks 0-5, zero-size dims included.
 SHAPES: list[tuple[int, ...]] = [
@@ -36,11 +32,8 @@ SHAPES: list[tuple[int, ...]] = [
 SCALES = (2.0, 1.0, 0.3, 7.5)
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
-#: Smallest sample size of every two-sample KS test, and its failure threshold.
-KS_N = 20_000
-KS_ALPHA = 1e-6
-#: Shape of the KS samples: 200·100 = 20 000 elements.
-KS_SHAPE = (200, 100)
+# The two-sample KS checks (KS_N, KS_ALPHA, KS_SHAPE, ks_check, ks_power, assert_close, assert_within)
+# shared by every facade's suite live in tests/_stats.py.
 
 
 def shape_id(shape: tuple[int, ...]) -> str:
@@ -111,37 +104,3 @@ def keras_op_params(call: tuple[str, tuple[Any, ...], dict[str, Any]]) -> dict[s
     return {"distribution": dist, "limit": None, "stddev": float(kwargs["stddev"])}
 
 
-def assert_close(ours: float, theirs: float, what: str) -> None:
-    assert math.isclose(ours, theirs, rel_tol=1e-14, abs_tol=0.0), f"{what}: ours {ours!r} != framework {theirs!r}"
-
-
-def assert_within(x: np.ndarray, bound: float) -> None:
-    """Every value within ±bound, with one rounding step of the output dtype allowed."""
-    v = np.asarray(x, dtype=np.float64)
-    if v.size == 0:
-        return
-    eps = float(np.finfo(np.float32).eps) if x.dtype.itemsize >= 4 else 2.0**-7
-    assert float(np.abs(v).max()) <= bound * (1 + eps), f"max |x| = {np.abs(v).max()} beyond {bound}"
-
-
-def ks_check(ours: np.ndarray, theirs: np.ndarray) -> float:
-    """Two-sample KS test of our samples against the framework's; fails below KS_ALPHA."""
-    a = np.asarray(ours, dtype=np.float64).ravel()
-    b = np.asarray(theirs, dtype=np.float64).ravel()
-    assert a.size >= KS_N and b.size >= KS_N, (a.size, b.size)
-    p = float(stats.ks_2samp(a, b).pvalue)
-    assert p >= KS_ALPHA, f"KS p-value {p:.3g} < {KS_ALPHA}: our samples and the framework's differ"
-    return p
-
-
-def ks_power(ours: np.ndarray, theirs: np.ndarray) -> None:
-    """The KS check must reject our sample scaled by 20 % (the test can fail).
-
-    At n = 20 000 per side and alpha = 1e-6 the KS test sees scale errors of
-    about 15 % and more; smaller ones (contrib's 1.3 against 1/C², +0.29 %
-    in std) are held by the exact-number cases, which compare the framework's
-    own stddev and limit to 1e-14.
-    """
-    a = np.asarray(ours, dtype=np.float64).ravel() * 1.2
-    b = np.asarray(theirs, dtype=np.float64).ravel()
-    assert float(stats.ks_2samp(a, b).pvalue) < KS_ALPHA, "KS check too weak to see a 20 % scale error"

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from _stats import KS_ALPHA, KS_SHAPE, ks_check, ks_power
 from _support import need
-from conformance.cases_tf import KS_ALPHA, KS_SHAPE, ks_check, ks_power
 
 #: Sample shape of the wrong-law checks: truncation at ±2σ moves the CDF by about 0.023, which KS at
 #: alpha = 1e-6 sees from n ≈ 60 000 per side.

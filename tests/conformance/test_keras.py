@@ -20,17 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _stats import KS_SHAPE, assert_close, assert_within, ks_check, ks_power
 from _support import need
 from conformance.cases_tf import (
     DTYPES,
-    KS_SHAPE,
     SCALES,
     SHAPES,
-    assert_close,
-    assert_within,
     keras_op_params,
-    ks_check,
-    ks_power,
     recording,
     shape_id,
 )

@@ -22,17 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _stats import KS_ALPHA, KS_SHAPE, assert_close, ks_check, ks_power
 from _support import need
-from conformance.cases_tf import (
-    KS_ALPHA,
-    KS_SHAPE,
-    SHAPES,
-    assert_close,
-    ks_check,
-    ks_power,
-    recording,
-    shape_id,
-)
+from conformance.cases_tf import SHAPES, recording, shape_id
 from varscale.compat.mindspore.common import initializer as ours
 
 MS_SAMPLERS = (

@@ -17,16 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _stats import KS_SHAPE, assert_close, assert_within, ks_check, ks_power
 from _support import need
 from conformance.cases_tf import (
     DTYPES,
-    KS_SHAPE,
     SCALES,
     SHAPES,
-    assert_close,
-    assert_within,
-    ks_check,
-    ks_power,
     recording,
     shape_id,
     tf_op_params,

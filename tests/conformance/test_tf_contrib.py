@@ -27,16 +27,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _stats import KS_SHAPE, assert_close, assert_within, ks_check, ks_power
 from _support import need
 from conformance.cases_tf import (
     DTYPES,
-    KS_SHAPE,
     SCALES,
     SHAPES,
-    assert_close,
-    assert_within,
-    ks_check,
-    ks_power,
     recording,
     shape_id,
     tf_op_params,

@@ -21,16 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _stats import KS_SHAPE, assert_close, ks_check, ks_power
 from _support import need
-from conformance.cases_tf import (
-    KS_SHAPE,
-    SHAPES,
-    assert_close,
-    ks_check,
-    ks_power,
-    recording,
-    shape_id,
-)
+from conformance.cases_tf import SHAPES, recording, shape_id
 from varscale.compat.torch.nn import init as ours
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")

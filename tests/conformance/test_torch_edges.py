@@ -31,8 +31,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from _stats import KS_ALPHA, KS_SHAPE, ks_check, ks_power
 from _support import need
-from conformance.cases_tf import KS_ALPHA, KS_SHAPE, ks_check, ks_power
 from varscale._errors import InvalidArgumentError
 from varscale.compat.torch.nn import init as ours
 
