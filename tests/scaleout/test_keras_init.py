@@ -207,6 +207,9 @@ def test_fan_based_layer_initializers_on_1d_weights_and_random_forget_bias() -> 
 
 def test_more_layer_kinds() -> None:
     """Layers whose initializer is not a `<weight>_initializer` attribute: depthwise kernels, hard-coded ones."""
+    # Bidirectional names its inner layers from Keras' global name counters ("forward_lstm_1" once another test
+    # in this process built an LSTM): start from fresh counters so the weight paths below are these
+    keras.backend.clear_session()
     L = keras.layers
     inp = keras.Input((8, 8, 4))
     x = L.DepthwiseConv2D(3, name="dw")(inp)
