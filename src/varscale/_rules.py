@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import fnmatch
 import functools
 import inspect
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +71,7 @@ from ._initializer import VarianceScaling
 from ._plan import KIND_NORMAL, KIND_UNIFORM, Sampler, normal_sampler
 from .stream import Stream
 
-__all__ = ["BoundPlan", "FanError", "ParamPlan", "SpecInitializer", "is_fan_based", "plan_param", "resolve", "rule_names"]
+__all__ = ["BoundPlan", "FanError", "ParamPlan", "Rule", "SpecInitializer", "check_rules", "is_fan_based", "matches", "plan_param", "report_unused", "resolve", "rule_names"]
 
 
 # -- torch.nn.init's functions, by name, with torch's signatures ----------------------------------------------
@@ -551,3 +553,93 @@ def plan_param(init: Any, shape: tuple[int, ...], layout: str | Layout, label: s
 def fans_of(shape: tuple[int, ...], layout: str | Layout) -> tuple[int, int]:
     """``compute_fans`` re-exported for the framework modules."""
     return compute_fans(shape, layout)
+
+
+# -- rule lists: validation, matching and the unused-rule check, shared by torch, Keras and JAX ---------------
+@dataclass
+class Rule:
+    """One checked ``(pattern, initializer)`` pair, its text for messages and how many names it matched."""
+
+    pattern: Any
+    init: Any
+    text: str
+    used: int = 0
+
+
+def is_types(value: Any) -> bool:
+    """A non-empty tuple of classes."""
+    return isinstance(value, tuple) and len(value) > 0 and all(isinstance(t, type) for t in value)
+
+
+def pattern_text(pattern: Any) -> str:
+    """``"*.weight"``, ``"Linear"``, ``"Linear|Conv2d"`` or ``"Linear.weight"``."""
+    if isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, type):
+        return pattern.__name__
+    if is_types(pattern):
+        return "|".join(t.__name__ for t in pattern)
+    types, glob = pattern
+    names = "|".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    return f"{names}.{glob}"
+
+
+def check_rules(rules: Any, resolve_one: Callable[[Any, str], Any], *, by_type: bool, help: str) -> list[Rule]:
+    """Validate ``rules`` (pairs or a mapping) and resolve each initializer with ``resolve_one(init, where)``.
+
+    A pattern is a glob (str); with ``by_type`` also a class, a tuple of classes, or ``(class(es), glob on the
+    local name)``. ``help`` says what a pattern may be, for the error.
+    """
+    if rules is None:
+        return []
+    if isinstance(rules, Mapping):
+        rules = list(rules.items())
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
+        raise TypeError(
+            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
+            f"received rules={rules!r}."
+        )
+    out: list[Rule] = []
+    for rule in rules:
+        if not isinstance(rule, tuple) or len(rule) != 2:
+            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
+        pattern, init = rule
+        ok = isinstance(pattern, str) or (by_type and (
+            isinstance(pattern, type) or is_types(pattern) or (
+                isinstance(pattern, tuple) and len(pattern) == 2 and isinstance(pattern[1], str)
+                and (isinstance(pattern[0], type) or is_types(pattern[0]))
+            )
+        ))
+        if not ok:
+            raise TypeError(f"a rule's pattern must be {help}; received pattern {pattern!r} in `rules`.")
+        text = pattern_text(pattern)
+        out.append(Rule(pattern, resolve_one(init, f"rule {text!r}"), text))
+    return out
+
+
+def matches(pattern: Any, name: str, local: str, owners: Sequence[Any]) -> bool:
+    """Does ``pattern`` select the parameter ``name`` (local name ``local``) owned by any of ``owners``?"""
+    if isinstance(pattern, str):
+        return fnmatch.fnmatchcase(name, pattern)
+    if isinstance(pattern, type) or is_types(pattern):
+        return any(isinstance(o, pattern) for o in owners)
+    types, glob = pattern
+    return any(isinstance(o, types) for o in owners) and fnmatch.fnmatchcase(local, glob)
+
+
+def report_unused(checked: Sequence[Rule], noun: str, names: str, examples: Sequence[str], strict: bool,
+                  problems: list[str]) -> None:
+    """A rule that matched nothing: a problem (``strict``) or a warning naming the rules and example names."""
+    from ._report import listing
+
+    unused = [r.text for r in checked if r.used == 0]
+    if not unused:
+        return
+    message = (
+        f"{len(unused)} rule(s) match no {noun}: {listing(unused)}; patterns are globs on {names} such as "
+        f"{listing(list(examples)[:3]) or '(there are none)'}."
+    )
+    if strict:
+        problems.append(message + " Pass strict=False to only warn.")
+    else:
+        warnings.warn(message, stacklevel=3)

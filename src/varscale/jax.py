@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -48,7 +46,7 @@ from ._errors import InvalidArgumentError
 from ._fans import Layout
 from ._initializer import VarianceScaling
 from ._report import InitReport, ParamRow, listing
-from ._rules import FanError, ParamPlan, plan_param, resolve
+from ._rules import FanError, ParamPlan, check_rules, plan_param, report_unused, resolve
 from ._validation import check_shape
 from .stream import Stream, derive_stream, resolve_seed
 
@@ -239,35 +237,8 @@ def _flax_default(parts: list[str], shape: tuple[int, ...]) -> Any:
     return None
 
 
-@dataclass
-class _Rule:
-    pattern: str
-    init: Any
-    used: int = 0
-
-
-def _check_rules(rules: Any) -> list[_Rule]:
-    if rules is None:
-        return []
-    if isinstance(rules, Mapping):
-        rules = list(rules.items())
-    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
-        raise TypeError(
-            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
-            f"received rules={rules!r}."
-        )
-    out = []
-    for rule in rules:
-        if not isinstance(rule, tuple) or len(rule) != 2:
-            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
-        pattern, init = rule
-        if not isinstance(pattern, str):
-            raise TypeError(
-                f"a rule's pattern must be a glob on leaf names (str, key paths joined with '/'); received "
-                f"pattern {pattern!r} in `rules`."
-            )
-        out.append(_Rule(pattern, resolve(init, layout="tf", where=f"rule {pattern!r}")))
-    return out
+def _resolve_tf(init: Any, where: str) -> Any:
+    return resolve(init, layout="tf", where=where)
 
 
 def _is_tracer(x: Any) -> bool:
@@ -388,7 +359,7 @@ def init_params(
         >>> bool((np.asarray(new["params"]["kernel"]) == w).all())
         True
     """
-    checked = _check_rules(rules)
+    checked = check_rules(rules, _resolve_tf, by_type=False, help="a glob on leaf names (str, key paths joined with '/')")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
     key = resolve_seed(int(seed))
@@ -476,16 +447,7 @@ def init_params(
             f"{len(not_float)} non-floating leaf/leaves matched a rule: {listing(not_float)}; only floating arrays "
             f"can be initialized (restrict the rule, or map them to None)."
         )
-    unused = [r.pattern for r in checked if r.used == 0]
-    if unused:
-        message = (
-            f"{len(unused)} rule(s) match no leaf: {listing(unused)}; patterns are globs on key paths joined "
-            f"with '/' such as {listing([r.name for r in rows][:3])}."
-        )
-        if strict:
-            problems.append(message + " Pass strict=False to only warn.")
-        else:
-            warnings.warn(message, stacklevel=2)
+    report_unused(checked, "leaf", "key paths joined with '/'", [r.name for r in rows], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 

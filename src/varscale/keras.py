@@ -58,11 +58,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import re
-import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -73,7 +70,16 @@ from ._errors import InvalidArgumentError
 from ._fans import Layout
 from ._initializer import VarianceScaling
 from ._report import InitReport, ParamRow, listing
-from ._rules import FanError, ParamPlan, label_of, plan_param, resolve
+from ._rules import (
+    FanError,
+    ParamPlan,
+    check_rules,
+    label_of,
+    matches,
+    plan_param,
+    report_unused,
+    resolve,
+)
 from .stream import derive_stream, resolve_seed
 
 __all__ = ["InitReport", "ParamRow", "einsum_axes", "from_keras", "init_model"]
@@ -287,30 +293,6 @@ def _keras_default(owner: Any, local: str, name: str, shape: tuple[int, ...]) ->
 
 
 # -- rules ------------------------------------------------------------------------------------------------------
-@dataclass
-class _Rule:
-    pattern: Any
-    init: Any
-    text: str
-    used: int = 0
-
-
-def _is_types(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) > 0 and all(isinstance(t, type) for t in value)
-
-
-def _pattern_text(pattern: Any) -> str:
-    if isinstance(pattern, str):
-        return pattern
-    if isinstance(pattern, type):
-        return pattern.__name__
-    if _is_types(pattern):
-        return "|".join(t.__name__ for t in pattern)
-    types, glob = pattern
-    names = "|".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-    return f"{names}.{glob}"
-
-
 def _resolve_rule(init: Any, where: str) -> Any:
     if isinstance(init, keras.initializers.Initializer):
         seed = init.get_config().get("seed")
@@ -324,42 +306,8 @@ def _resolve_rule(init: Any, where: str) -> Any:
     return resolve(init, layout="tf", where=where)
 
 
-def _check_rules(rules: Any) -> list[_Rule]:
-    if rules is None:
-        return []
-    if isinstance(rules, Mapping):
-        rules = list(rules.items())
-    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
-        raise TypeError(
-            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
-            f"received rules={rules!r}."
-        )
-    out: list[_Rule] = []
-    for rule in rules:
-        if not isinstance(rule, tuple) or len(rule) != 2:
-            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
-        pattern, init = rule
-        ok = isinstance(pattern, (str, type)) or _is_types(pattern) or (
-            isinstance(pattern, tuple) and len(pattern) == 2 and isinstance(pattern[1], str)
-            and (isinstance(pattern[0], type) or _is_types(pattern[0]))
-        )
-        if not ok:
-            raise TypeError(
-                "a rule's pattern must be a glob on weight paths (str), a layer type or tuple of types, or "
-                f"(layer type(s), glob on the weight's name); received pattern {pattern!r} in `rules`."
-            )
-        text = _pattern_text(pattern)
-        out.append(_Rule(pattern, _resolve_rule(init, f"rule {text!r}"), text))
-    return out
-
-
-def _matches(pattern: Any, path: str, local: str, layers: list[Any]) -> bool:
-    if isinstance(pattern, str):
-        return fnmatch.fnmatchcase(path, pattern)
-    if isinstance(pattern, type) or _is_types(pattern):
-        return any(isinstance(layer, pattern) for layer in layers)
-    types, glob = pattern
-    return any(isinstance(layer, types) for layer in layers) and fnmatch.fnmatchcase(local, glob)
+_PATTERN_HELP = ("a glob on weight paths (str), a layer type or tuple of types, or (layer type(s), glob on the "
+                 "weight's name)")
 
 
 def _storage_dtype(weight: Any) -> str:
@@ -468,7 +416,7 @@ def init_model(
             f"`model` {model.name!r} is not built: its weights do not exist yet. Call it on data or "
             f"model.build(input_shape) first."
         )
-    checked = _check_rules(rules)
+    checked = check_rules(rules, _resolve_rule, by_type=True, help=_PATTERN_HELP)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
     key = resolve_seed(int(seed))
@@ -495,7 +443,7 @@ def init_model(
         shape = tuple(int(s) for s in weight.shape)
         dtype = _storage_dtype(weight)
         chain = owners.get(id(weight), [])
-        rule = next((r for r in checked if _matches(r.pattern, path, local, chain)), None)
+        rule = next((r for r in checked if matches(r.pattern, path, local, chain)), None)
         if rule is not None:
             rule.used += 1
         if dtype not in _FLOATS:
@@ -552,16 +500,7 @@ def init_model(
             f"{len(not_float)} non-floating weight(s) matched a rule: {listing(not_float)}; only floating weights "
             f"can be initialized (restrict the rule, or map them to None)."
         )
-    unused = [r.text for r in checked if r.used == 0]
-    if unused:
-        message = (
-            f"{len(unused)} rule(s) match no weight: {listing(unused)}; patterns are globs on weight paths such "
-            f"as {listing([row.name for _, row, _, _ in plan][:3])}."
-        )
-        if strict:
-            problems.append(message + " Pass strict=False to only warn.")
-        else:
-            warnings.warn(message, stacklevel=2)
+    report_unused(checked, "weight", "weight paths", [row.name for _, row, _, _ in plan], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 

@@ -54,12 +54,9 @@ Example:
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import sys
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -72,7 +69,15 @@ from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
 from ._plan import KIND_UNIFORM, Sampler
 from ._report import InitReport, ParamRow, listing
-from ._rules import FanError, ParamPlan, plan_param, resolve
+from ._rules import (
+    FanError,
+    ParamPlan,
+    check_rules,
+    matches,
+    plan_param,
+    report_unused,
+    resolve,
+)
 from ._torch_recipes import RECIPES, recipe_for, reset_buffers
 from ._validation import check_shape
 from .io import regions
@@ -130,72 +135,12 @@ PYTORCH_DEFAULTS: list[tuple[Pattern, RuleInit]] = [
 ]
 
 
-def _pattern_text(pattern: Pattern) -> str:
-    if isinstance(pattern, str):
-        return pattern
-    if isinstance(pattern, type):
-        return pattern.__name__
-    if _is_types(pattern):
-        return "|".join(t.__name__ for t in pattern)
-    types, glob = pattern
-    names = "|".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-    return f"{names}.{glob}"
+def _resolve_torch(init: Any, where: str) -> Any:
+    return init if isinstance(init, FanInBias) else resolve(init, layout="torch", where=where)
 
 
-@dataclass
-class _Rule:
-    pattern: Pattern
-    init: Any  # resolved core initializer, FanInBias, or None (leave as is)
-    text: str
-    used: int = 0
-
-
-def _check_rules(rules: Any) -> list[_Rule]:
-    if rules is None:
-        return []
-    if isinstance(rules, Mapping):
-        rules = list(rules.items())
-    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
-        raise TypeError(
-            f"`rules` must be a sequence of (pattern, initializer) pairs or a mapping pattern -> initializer; "
-            f"received rules={rules!r}."
-        )
-    out: list[_Rule] = []
-    for rule in rules:
-        if not isinstance(rule, tuple) or len(rule) != 2:
-            raise TypeError(f"each rule must be a (pattern, initializer) pair; received {rule!r} in `rules`.")
-        pattern, init = rule
-        ok = isinstance(pattern, (str, type)) or _is_types(pattern) or (
-            isinstance(pattern, tuple)
-            and len(pattern) == 2
-            and isinstance(pattern[1], str)
-            and (isinstance(pattern[0], type) or _is_types(pattern[0]))
-        )
-        if not ok:
-            raise TypeError(
-                "a rule's pattern must be a glob on parameter names (str), a module type or tuple of types, or "
-                f"(module type(s), glob on the local parameter name); received pattern {pattern!r} in `rules`."
-            )
-        text = _pattern_text(pattern)
-        if not isinstance(init, FanInBias):
-            init = resolve(init, layout="torch", where=f"rule {text!r}")
-        out.append(_Rule(pattern, init, text))
-    return out
-
-
-def _is_types(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) > 0 and all(isinstance(t, type) for t in value)
-
-
-def _matches(pattern: Pattern, name: str, local: str, owner: torch.nn.Module) -> bool:
-    if isinstance(pattern, str):
-        return fnmatch.fnmatchcase(name, pattern)
-    if isinstance(pattern, type):
-        return isinstance(owner, pattern)
-    if _is_types(pattern):
-        return isinstance(owner, tuple(pattern))
-    types, glob = pattern
-    return isinstance(owner, types) and fnmatch.fnmatchcase(local, glob)
+_PATTERN_HELP = ("a glob on parameter names (str), a module type or tuple of types, or (module type(s), glob on "
+                 "the local parameter name)")
 
 
 def _skip_fn(skip: Any) -> Callable[[str], bool]:
@@ -476,7 +421,7 @@ def init_module(
     """
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"`module` must be a torch.nn.Module; received module={module!r}.")
-    checked = _check_rules(rules)
+    checked = check_rules(rules, _resolve_torch, by_type=True, help=_PATTERN_HELP)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
     key = resolve_seed(int(seed))
@@ -519,7 +464,7 @@ def init_module(
                 )
             shape = tuple(int(s) for s in param.shape)
             dtype_text = str(param.dtype).replace("torch.", "")
-            rule = next((r for r in checked if _matches(r.pattern, name, local, owner)), None)
+            rule = next((r for r in checked if matches(r.pattern, name, local, (owner,))), None)
             if rule is not None:
                 rule.used += 1  # a rule that matches only skipped parameters is not unused
             if is_skipped(name):
@@ -580,17 +525,8 @@ def init_module(
             f"{listing(fan_errors)}. Restrict the rule (e.g. '*.weight' → (torch.nn.Linear, 'weight')) or put a "
             f"rule for biases/norms before it ('*.bias' → 0.0)."
         )
-    unused = [r.text for r in checked if r.used == 0]
-    if unused:
-        message = (
-            f"{len(unused)} rule(s) match no parameter: {listing(unused)}; patterns are globs on full names "
-            f"{'(with prefix ' + repr(lead.rstrip('.')) + ') ' if lead else ''}such as "
-            f"{listing([lead + n for n, _ in module.named_parameters()][:3]) or '(the module has no parameters)'}."
-        )
-        if strict:
-            problems.append(message + " Pass strict=False to only warn.")
-        else:
-            warnings.warn(message, stacklevel=2)
+    report_unused(checked, "parameter", f"full names{' (with prefix ' + repr(lead.rstrip('.')) + ')' if lead else ''}",
+                  [lead + n for n, _ in module.named_parameters()], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 
