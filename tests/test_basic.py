@@ -107,10 +107,10 @@ def test_orthogonal_against_torch_algorithm() -> None:
     torch = pytest.importorskip("torch")
     # the same Gaussian matrix through torch's own orthogonal_ algorithm gives the same Q (up to LAPACK rounding)
     from varscale._generate import draw
-    from varscale._plan import KIND_NORMAL, Sampler
+    from varscale._plan import normal_sampler
 
     rows, cols = 6, 10
-    g = draw((rows, cols), "float64", Sampler(KIND_NORMAL, std=1.0), vs.Stream(SEED, 0))
+    g = draw((rows, cols), "float64", normal_sampler(0.0, 1.0), vs.Stream(SEED, 0))
     flat = torch.from_numpy(g.copy()).t()
     q, r = torch.linalg.qr(flat)
     q = (q * torch.diag(r, 0).sign()).t()

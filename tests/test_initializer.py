@@ -148,6 +148,16 @@ def test_constructor_errors(kwargs: dict, exc: type, fragment: str) -> None:
         vs.VarianceScaling(**kwargs)
 
 
+def test_a_scale_whose_uniform_limit_overflows_is_refused() -> None:
+    # sqrt(3·1e308/1) is inf: the sampler is built by uniform_sampler, which refuses non-finite bounds
+    # (a hand-built sampler used to draw ±inf here); the error names the scale and the shape
+    init = vs.VarianceScaling(scale=1e308, distribution="uniform", seed=0)
+    with pytest.raises(vs.InvalidArgumentError, match=r"infinite uniform limit") as info:
+        init((1, 1))
+    assert "scale=1e+308" in str(info.value) and "shape=(1, 1)" in str(info.value)
+    assert np.isfinite(init((100, 100), "float64")).all()  # n = 100: the limit is finite
+
+
 def test_zero_size_shapes_give_empty_arrays() -> None:
     for shape in [(0,), (0, 5), (3, 3, 0, 8)]:
         out = vs.HeNormal(seed=0)(shape)

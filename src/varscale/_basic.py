@@ -45,7 +45,7 @@ import numpy as np
 from ._errors import InvalidArgumentError
 from ._fans import Layout, resolve_layout
 from ._generate import draw
-from ._plan import KIND_NORMAL, Sampler, normal_sampler, uniform_sampler
+from ._plan import Sampler, normal_sampler, uniform_sampler
 from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
 
 __all__ = [
@@ -413,7 +413,7 @@ class Orthogonal(BasicInitializer):
 
     def sampler(self, shape: tuple[int, ...]) -> Sampler:
         """The Gaussian draw behind the QR step (standard normal)."""
-        return Sampler(KIND_NORMAL, std=1.0)
+        return normal_sampler(0.0, 1.0)
 
     def describe(self, shape: Any) -> BasicDescription:
         dims = _check_shape(shape)

@@ -23,8 +23,8 @@ import numpy as np
 from ._errors import InvalidArgumentError, unknown_name
 from ._fans import Layout, compute_fans, resolve_layout
 from ._generate import draw
-from ._math import TRUNC_STD_2, truncation_constants
-from ._plan import KIND_NORMAL, KIND_UNIFORM, Sampler
+from ._math import TRUNC_STD_2
+from ._plan import Sampler, normal_sampler, uniform_sampler
 from ._validation import check_scale, check_shape
 from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
 
@@ -258,12 +258,17 @@ class VarianceScaling:
         """The per-element transform for ``shape`` (fans from the full shape)."""
         d = self.describe(shape)
         if d.limit is not None:
-            return Sampler(KIND_UNIFORM, limit=d.limit)
+            if math.isinf(d.limit):  # 3·scale/n beyond float64: the law has no finite values to draw
+                raise InvalidArgumentError(
+                    f"`scale` of {type(self).__name__} gives an infinite uniform limit sqrt(3·scale/n) = "
+                    f"sqrt(3·{self.scale!r}/{d.n:g}) for shape={d.shape!r}; received scale={self.scale!r}."
+                )
+            return uniform_sampler(-d.limit, d.limit)
         if d.distribution == "untruncated_normal":
-            return Sampler(KIND_NORMAL, std=d.std)
-        P, W, Q = truncation_constants(-2.0, 2.0)
+            return normal_sampler(0.0, d.std)
         assert d.param_std is not None
-        return Sampler(KIND_NORMAL, std=d.param_std, a=-2.0, b=2.0, P=P, W=W, Q=Q)
+        # ±2σ' in σ' units is exactly ±2 (σ' is a normal float: 2σ' and 2σ'/σ' are exact)
+        return normal_sampler(0.0, d.param_std, -2.0 * d.param_std, 2.0 * d.param_std)
 
     # -- drawing -------------------------------------------------------------
     def __call__(

@@ -47,7 +47,8 @@ class Sampler:
     For the normal, ``a`` and ``b`` are the bounds in std units (±inf for
     untruncated) and ``P, W, Q`` are Φ(a), Φ(b) − Φ(a) and 1 − Φ(b).
     Every value is ``loc + limit·(2u − 1)`` or ``loc + std·z``.
-    Build them with :func:`uniform_sampler` and :func:`normal_sampler`.
+    Built only by :func:`uniform_sampler` and :func:`normal_sampler` (they
+    validate the law and compute ``P, W, Q``); nothing builds one by hand.
     """
 
     kind: int

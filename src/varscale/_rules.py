@@ -68,7 +68,7 @@ from ._errors import InvalidArgumentError, UnknownNameError
 from ._fans import Layout, compute_fans
 from ._gain import calculate_gain
 from ._initializer import VarianceScaling
-from ._plan import KIND_NORMAL, KIND_UNIFORM, Sampler, normal_sampler
+from ._plan import KIND_UNIFORM, Sampler, normal_sampler, uniform_sampler
 from .stream import Stream
 
 __all__ = ["BoundPlan", "FanError", "ParamPlan", "Rule", "SpecInitializer", "check_rules", "is_fan_based", "matches", "plan_param", "report_unused", "resolve", "rule_names"]
@@ -177,9 +177,9 @@ class SpecInitializer:
         fan_in, fan_out = s.fans(shape)
         p = s.param(fan_in, fan_out)
         if s.family == "uniform":
-            return Sampler(KIND_UNIFORM, limit=p)
+            return uniform_sampler(-p, p)
         if s.family == "untruncated_normal" or math.isinf(s.cut):
-            return Sampler(KIND_NORMAL, std=p)
+            return normal_sampler(0.0, p)
         return normal_sampler(0.0, p, -s.cut * p, s.cut * p)
 
     def __repr__(self) -> str:

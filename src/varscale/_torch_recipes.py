@@ -51,7 +51,7 @@ import torch
 from ._basic import Constant, Normal, Orthogonal, Uniform
 from ._fans import Layout, compute_fans
 from ._initializer import VarianceScaling
-from ._plan import KIND_NORMAL, Sampler, uniform_sampler
+from ._plan import normal_sampler, uniform_sampler
 from ._rules import ParamPlan, plan_param
 from .stream import Stream
 
@@ -96,7 +96,7 @@ class StackedOrthogonal:
         from ._generate import draw
 
         rows, cols = shape[0], math.prod(shape[1:])
-        g = draw((rows, cols), "float64", Sampler(KIND_NORMAL, std=1.0), stream)
+        g = draw((rows, cols), "float64", normal_sampler(0.0, 1.0), stream)
         out = np.empty((rows, cols))
         step = rows // self.blocks
         for k in range(self.blocks):

@@ -67,7 +67,7 @@ from ._errors import InvalidArgumentError
 from ._fans import compute_fans
 from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
-from ._plan import KIND_UNIFORM, Sampler
+from ._plan import KIND_UNIFORM, uniform_sampler
 from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
@@ -328,7 +328,7 @@ def _fan_in_bias(init: FanInBias, owner: torch.nn.Module, name: str, shape: tupl
     fan_in = compute_fans(tuple(int(s) for s in weight.shape), "torch")[0] if weight.dim() >= 2 else 0
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return ParamPlan(f"FanInBias(fan_in={fan_in})", "torch", fan_in, None, bound / math.sqrt(3.0),
-                     sampler=Sampler(KIND_UNIFORM, limit=bound))
+                     sampler=uniform_sampler(-bound, bound))
 
 
 def init_module(

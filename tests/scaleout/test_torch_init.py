@@ -15,7 +15,7 @@ torch = need("torch")
 nn = torch.nn
 
 from varscale._generate import draw  # noqa: E402
-from varscale._plan import KIND_UNIFORM, Sampler  # noqa: E402
+from varscale._plan import uniform_sampler  # noqa: E402
 from varscale.torch import PYTORCH_DEFAULTS, FanInBias, init_module  # noqa: E402
 
 SEED = 1234
@@ -136,7 +136,7 @@ def test_pytorch_defaults_are_torch_s_bounds() -> None:
         if name.endswith(".weight"):
             assert param.abs().max().item() > 0.9 * bound, name
         else:  # the bias: U(±bound) from the bias' own stream
-            expect = draw(tuple(param.shape), "float32", Sampler(KIND_UNIFORM, limit=bound),
+            expect = draw(tuple(param.shape), "float32", uniform_sampler(-bound, bound),
                           vs.derive_stream(SEED, name))
             np.testing.assert_array_equal(param.detach().numpy(), expect)
         assert rows[name].fan_in == fan_in
