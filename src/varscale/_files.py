@@ -31,13 +31,14 @@ import errno
 import functools
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from ._errors import InvalidArgumentError, VarscaleError
 
@@ -47,6 +48,7 @@ __all__ = [
     "check_space",
     "check_target",
     "default_mode",
+    "is_url",
     "is_zarr_store",
     "kept_mode",
     "publish_file",
@@ -106,6 +108,14 @@ def temp_prefix(target: Path, suffix: str = ".partial") -> str:
     while keep and len(os.fsencode(keep)) > room - len(digest) - 1:  # cut whole characters, never a UTF-8 sequence
         keep = keep[:-1]
     return f".{keep}~{digest}."
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_url(path: Any) -> bool:
+    """True for an fsspec URL (``s3://…``, ``memory://…``, ``file://…``), not for a local path."""
+    return isinstance(path, str) and bool(_URL.match(path))
 
 
 def is_zarr_store(path: Path) -> bool:
@@ -291,21 +301,21 @@ def rename_noreplace(src: Path, dst: Path) -> None:
             if err.errno not in _NO_HARD_LINKS:
                 raise
             os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            try:
-                os.replace(src, dst)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(dst)
-                raise
+            _onto_claim(src, dst, os.replace, os.unlink)
             return
         os.unlink(src)
         return
     os.mkdir(dst, 0o700)
+    _onto_claim(src, dst, os.rename, os.rmdir)
+
+
+def _onto_claim(src: Path, dst: Path, move: Callable[[Path, Path], None], unclaim: Callable[[Path], None]) -> None:
+    """Move ``src`` onto the empty ``dst`` this process just claimed; on failure give the claim up."""
     try:
-        os.rename(src, dst)
+        move(src, dst)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.rmdir(dst)
+            unclaim(dst)
         raise
 
 

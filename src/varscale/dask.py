@@ -35,8 +35,8 @@ from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
 from ._generate import draw
 from ._plan import Sampler
+from ._regions import check_initializer, fixed_stream
 from ._validation import check_shape
-from .io import check_initializer, fixed_stream
 from .stream import Stream
 
 __all__ = ["array"]

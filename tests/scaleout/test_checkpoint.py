@@ -540,7 +540,9 @@ def test_sampled_regions_are_runs_of_the_writer_s_regions() -> None:
     """verify's random runs are found by arithmetic (no walk over every run): each equals a run of regions()."""
     import math
 
-    from varscale.io import _RUN, _sampled, regions
+    from varscale._regions import regions
+    from varscale._verify import RUN as _RUN
+    from varscale._verify import sampled as _sampled
 
     rng = np.random.default_rng(0)
     checked = 0

@@ -201,10 +201,10 @@ def test_failure_mid_write_leaves_no_file(tmp_path: Path) -> None:
 def test_zarr_replaces_an_old_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool,
                                      old: str) -> None:
     zarr = need("zarr")
-    import varscale.io as vio
+    import varscale._folders as folders
 
     if not exchange:  # a platform without renameat2(RENAME_EXCHANGE)
-        monkeypatch.setattr(vio, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(folders, "exchange", lambda a, b: False)
     target = tmp_path / "w.zarr"
     if old == "file":
         target.write_bytes(b"old")
