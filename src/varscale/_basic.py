@@ -42,10 +42,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._codes import Format
+from ._dtypes import DTypeLike
 from ._errors import InvalidArgumentError
 from ._fans import Layout, resolve_layout
 from ._generate import draw
-from ._plan import Sampler, normal_sampler, uniform_sampler
+from ._plan import Region, Sampler, normal_sampler, uniform_sampler
+from ._validation import ShapeLike
 from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
 
 __all__ = [
@@ -154,13 +157,13 @@ class BasicInitializer:
         """The per-element transform for ``shape``."""
         raise NotImplementedError
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         """Mean, std, bounds and the formula for ``shape``."""
         raise NotImplementedError
 
     # -- drawing -------------------------------------------------------------
     def __call__(
-        self, shape: Any, dtype: Any = None, *, region: Any = None, engine: str | None = None
+        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
     ) -> np.ndarray[Any, Any]:
         dims = _check_shape(shape)
         stream = self._stream if self._stream is not None else fresh_stream()
@@ -218,12 +221,12 @@ class Constant(BasicInitializer):
         # loc + 0·(2u − 1) is exactly loc: the constant, rounded once like any draw
         return uniform_sampler(self.value, self.value)
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         dims = _check_shape(shape)
         return BasicDescription(dims, self.value, 0.0, (self.value, self.value), f"constant {self.value!r}")
 
     def __call__(
-        self, shape: Any, dtype: Any = None, *, region: Any = None, engine: str | None = None
+        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
     ) -> np.ndarray[Any, Any]:
         dims = _check_shape(shape)
         # a constant needs no stream: any fixed key gives the same bits
@@ -282,7 +285,7 @@ class Normal(BasicInitializer):
     def sampler(self, shape: tuple[int, ...]) -> Sampler:
         return normal_sampler(self.mean, self.std)
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         dims = _check_shape(shape)
         return BasicDescription(dims, self.mean, self.std, (-math.inf, math.inf),
                                 f"N(mean, std²), mean = {self.mean!r}, std = {self.std!r}")
@@ -328,7 +331,7 @@ class TruncatedNormal(BasicInitializer):
     def sampler(self, shape: tuple[int, ...]) -> Sampler:
         return normal_sampler(self.mean, self.std, self.a, self.b)
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         dims = _check_shape(shape)
         sp = self.sampler(dims)
         mean, var = _truncated_moments(sp.a, sp.b)
@@ -362,7 +365,7 @@ class Uniform(BasicInitializer):
     def sampler(self, shape: tuple[int, ...]) -> Sampler:
         return uniform_sampler(self.a, self.b)
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         dims = _check_shape(shape)
         return BasicDescription(dims, (self.a + self.b) / 2.0, (self.b - self.a) / math.sqrt(12.0),
                                 (self.a, self.b), f"U(a, b), a = {self.a!r}, b = {self.b!r}")
@@ -415,7 +418,7 @@ class Orthogonal(BasicInitializer):
         """The Gaussian draw behind the QR step (standard normal)."""
         return normal_sampler(0.0, 1.0)
 
-    def describe(self, shape: Any) -> BasicDescription:
+    def describe(self, shape: ShapeLike) -> BasicDescription:
         dims = _check_shape(shape)
         rows, cols = self._flat(dims)
         big = max(rows, cols, 1)
@@ -444,7 +447,7 @@ class Orthogonal(BasicInitializer):
         return out
 
     def __call__(
-        self, shape: Any, dtype: Any = None, *, region: Any = None, engine: str | None = None
+        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
     ) -> np.ndarray[Any, Any]:
         from ._plan import plan_region
 
@@ -455,17 +458,16 @@ class Orthogonal(BasicInitializer):
         return round_float64(full if region is None else full[region], dtype)
 
 
-def round_float64(x: np.ndarray[Any, Any], dtype: Any) -> np.ndarray[Any, Any]:
+def round_float64(x: np.ndarray[Any, Any], dtype: DTypeLike) -> np.ndarray[Any, Any]:
     """float64 values rounded once (nearest even) to ``dtype``, as the stream rounds its draws."""
     from ._dtypes import resolve_dtype
     from ._engine_numpy import round_to_16
-    from ._plan import FMT_BF16, FMT_F16
 
     out_dtype, storage, fmt = resolve_dtype(dtype)
     part = np.ascontiguousarray(x, dtype=np.float64)
-    if fmt == FMT_F16:
+    if fmt == Format.F16:
         return round_to_16(part.reshape(-1), 5, 10).view(out_dtype).reshape(part.shape)
-    if fmt == FMT_BF16:
+    if fmt == Format.BF16:
         return round_to_16(part.reshape(-1), 8, 7).view(out_dtype).reshape(part.shape)
     return part.astype(storage)
 

@@ -7,21 +7,28 @@ is a lazy module attribute.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
+from ._codes import Format
 from ._errors import InvalidArgumentError
-from ._plan import FMT_BF16, FMT_F16, FMT_NATIVE
 
-__all__ = ["DTYPE_NAMES", "resolve_dtype"]
+__all__ = ["DTYPE_NAMES", "DTypeLike", "Resolved", "resolve_dtype"]
 
 DTYPE_NAMES = ("bfloat16", "float16", "float32", "float64")
 
-_TABLE: dict[str, tuple[np.dtype[Any], np.dtype[Any], int]] = {
-    "float16": (np.dtype(np.float16), np.dtype(np.uint16), FMT_F16),
-    "float32": (np.dtype(np.float32), np.dtype(np.float32), FMT_NATIVE),
-    "float64": (np.dtype(np.float64), np.dtype(np.float64), FMT_NATIVE),
+#: What ``dtype=`` accepts: None, a name, a NumPy dtype or scalar type, ``ml_dtypes.bfloat16``, or any object
+#: whose ``str()`` names one (``torch.float32``); checked by :func:`resolve_dtype`
+DTypeLike: TypeAlias = object
+
+#: (output dtype, storage dtype, rounding format)
+Resolved: TypeAlias = "tuple[np.dtype[Any], np.dtype[Any], Format]"
+
+_TABLE: dict[str, Resolved] = {
+    "float16": (np.dtype(np.float16), np.dtype(np.uint16), Format.F16),
+    "float32": (np.dtype(np.float32), np.dtype(np.float32), Format.NATIVE),
+    "float64": (np.dtype(np.float64), np.dtype(np.float64), Format.NATIVE),
 }
 
 
@@ -33,17 +40,17 @@ def _bfloat16() -> np.dtype[Any]:
     if "bfloat16" not in _TABLE:
         import ml_dtypes
 
-        _TABLE["bfloat16"] = (np.dtype(ml_dtypes.bfloat16), np.dtype(np.uint16), FMT_BF16)
+        _TABLE["bfloat16"] = (np.dtype(ml_dtypes.bfloat16), np.dtype(np.uint16), Format.BF16)
     return _TABLE["bfloat16"][0]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> np.dtype[Any]:
     if name == "BFLOAT16":
         return _bfloat16()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], np.dtype[Any], int]:
+def resolve_dtype(dtype: DTypeLike, argument: str = "dtype") -> Resolved:
     """Return (output dtype, storage dtype, rounding format) for a dtype argument.
 
     Accepts None (float32), the names in ``DTYPE_NAMES``, NumPy dtypes and
@@ -65,7 +72,7 @@ def resolve_dtype(dtype: Any, argument: str = "dtype") -> tuple[np.dtype[Any], n
                 key = None
     else:
         try:
-            key = np.dtype(dtype).name
+            key = np.dtype(dtype).name  # type: ignore[call-overload]  # any object: NumPy decides, or TypeError
         except TypeError:
             name = str(dtype).rsplit(".", 1)[-1].lower()
             key = name if name in DTYPE_NAMES else None

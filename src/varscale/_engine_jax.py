@@ -52,8 +52,9 @@ from typing import Any
 import numpy as np
 
 from . import _math as m
+from ._codes import Kind
 from ._errors import InvalidArgumentError
-from ._plan import KIND_UNIFORM, Sampler, plan_region
+from ._plan import Sampler, plan_region
 from .stream import PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, Stream
 
 __all__ = ["KeyWords", "draw", "key_words"]
@@ -349,7 +350,7 @@ def draw(shape: tuple[int, ...], dtype: Any, sampler: Sampler, key: Any, region:
         idx, out_shape = _indices(shape, region)
         wide = name == "float64"
         u, ub = _uniforms(idx, wide, kw)
-        if sampler.kind == KIND_UNIFORM:
+        if sampler.kind == Kind.UNIFORM:
             x = (sampler.loc + sampler.limit * (2.0 * _F(u) - 1.0)).v
         else:
             x = (sampler.loc + sampler.std * _F(_normal_z(u, ub, sampler))).v

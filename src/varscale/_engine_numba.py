@@ -47,6 +47,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from . import _math as m
+from ._codes import Format, Kind
 from ._plan import Plan, Sampler
 from .stream import (
     PHILOX_M0,
@@ -61,6 +62,10 @@ from .stream import (
 __all__ = ["compile_kernel", "fill", "is_cached", "is_compiled"]
 
 CHUNK = 1024
+# the codes as plain ints, frozen into the kernel as constants (the kernel's arguments are int(kind), int(fmt))
+_UNIFORM = int(Kind.UNIFORM)
+_NATIVE = int(Format.NATIVE)
+_F16 = int(Format.F16)
 MIN_TASKS_PER_THREAD = 128  # measured: below 128 tasks (131 072 elements) a new thread costs more than it saves
 
 _jit = numba.njit(cache=True, inline="always", error_model="numpy")
@@ -287,15 +292,15 @@ def _task(
     idx0 = starts[r] + j0 * stride
     o0 = r * run_len + j0
     off = _words_task(wbuf, idx0, n, stride, wide, k0, k1, s0, s1)
-    if kind == 0:
-        if fmt == 0:
+    if kind == _UNIFORM:
+        if fmt == _NATIVE:
             if wide:
                 for j in range(n):
                     out64[o0 + j] = loc + limit * (2.0 * _u(wbuf[off + j], True) - 1.0)
             else:
                 for j in range(n):
                     out32[o0 + j] = loc + limit * (2.0 * _u(wbuf[off + j], False) - 1.0)
-        elif fmt == 1:
+        elif fmt == _F16:
             for j in range(n):
                 out16[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 5, 10)
         else:
@@ -303,14 +308,14 @@ def _task(
                 out16[o0 + j] = _round16v(loc + limit * (2.0 * _u(wbuf[off + j], wide) - 1.0), 8, 7)
     else:
         _normal_task(wbuf, off, n, wide, zbuf, qbuf, tidx, tw, zt, P, W, Q)
-        if fmt == 0:
+        if fmt == _NATIVE:
             if wide:
                 for j in range(n):
                     out64[o0 + j] = loc + std * min(max(zbuf[j], a), b)
             else:
                 for j in range(n):
                     out32[o0 + j] = loc + std * min(max(zbuf[j], a), b)
-        elif fmt == 1:
+        elif fmt == _F16:
             for j in range(n):
                 out16[o0 + j] = _round16v(loc + std * min(max(zbuf[j], a), b), 5, 10)
         else:
@@ -361,7 +366,7 @@ def _run_slabs(nslabs: int, per: int, ntasks: int, args: tuple[Any, ...]) -> Non
             w.join()
 
 
-def _args(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> tuple[Any, ...]:
+def _args(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt: Format) -> tuple[Any, ...]:
     """The kernel's arguments after ``(t0, t1)`` / ``(nslabs, per, ntasks)``: one type signature for every dtype."""
     empty64, empty32, empty16 = _EMPTY
     starts = plan.starts
@@ -389,7 +394,7 @@ def _signature() -> tuple[Any, ...]:
     from .stream import derive_stream
 
     rest = tuple(numba.typeof(v) for v in _args(_EMPTY[1], plan_region((1,), None), derive_stream(0, "w"),
-                                                 normal_sampler(0.0, 1.0), 0))
+                                                 normal_sampler(0.0, 1.0), Format.NATIVE))
     return (types.int64, types.int64, *rest)
 
 
@@ -418,7 +423,7 @@ def compile_kernel() -> None:
     _tasks.compile(_signature())
 
 
-def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> None:
+def fill(out: np.ndarray[Any, Any], plan: Plan, stream: Stream, sp: Sampler, fmt: Format) -> None:
     """Fill the flat ``out`` with the plan's elements (see ``_engine_numpy.fill``).
 
     On ``numba.get_num_threads()`` threads (see :func:`_run_slabs`); safe to call

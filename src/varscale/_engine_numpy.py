@@ -11,7 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _math as m
-from ._plan import FMT_BF16, FMT_F16, KIND_UNIFORM, Plan, Sampler
+from ._codes import Format, Kind
+from ._plan import Plan, Sampler
 from .stream import Stream, key_words, philox_blocks
 
 __all__ = ["fill", "log_fd", "normal_z", "round_to_16", "transform", "uniforms"]
@@ -151,12 +152,12 @@ def normal_z(u: npt.NDArray[np.float64], ub: npt.NDArray[np.float64], sp: Sample
 def transform(words: npt.NDArray[np.uint64], wide: bool, sp: Sampler) -> npt.NDArray[np.float64]:
     """float64 values of the sampler for the given stream words."""
     u, ub = uniforms(words, wide)
-    if sp.kind == KIND_UNIFORM:
+    if sp.kind == Kind.UNIFORM:
         return sp.loc + sp.limit * (2.0 * u - 1.0)
     return sp.loc + sp.std * normal_z(u, ub, sp)
 
 
-def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, fmt: int) -> None:
+def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, fmt: Format) -> None:
     """Fill the flat ``out`` (float32, float64, or uint16 bits for ``fmt``) with the plan's elements."""
     wide = out.dtype == np.float64
     kw = key_words(stream)
@@ -168,9 +169,9 @@ def fill(out: npt.NDArray[np.generic], plan: Plan, stream: Stream, sp: Sampler, 
             words = _words(start + j0 * plan.stride, n, plan.stride, wide, kw)
             x = transform(words, wide, sp)
             o = r * run_len + j0
-            if fmt == FMT_F16:
+            if fmt == Format.F16:
                 out[o : o + n] = round_to_16(x, 5, 10)
-            elif fmt == FMT_BF16:
+            elif fmt == Format.BF16:
                 out[o : o + n] = round_to_16(x, 8, 7)
             else:
                 out[o : o + n] = x

@@ -35,7 +35,8 @@ from typing import Any
 import torch
 
 from . import _math as m
-from ._plan import KIND_UNIFORM, Plan, Sampler, plan_region
+from ._codes import Kind
+from ._plan import Plan, Sampler, plan_region
 from .stream import (
     PHILOX_M0,
     PHILOX_M1,
@@ -196,7 +197,7 @@ def round_to_16(x: torch.Tensor, ebits: int, mbits: int) -> torch.Tensor:
 
 
 def _values(u: torch.Tensor, ub: torch.Tensor, sp: Sampler) -> torch.Tensor:
-    if sp.kind == KIND_UNIFORM:
+    if sp.kind == Kind.UNIFORM:
         return sp.loc + sp.limit * (2.0 * u - 1.0)
     return sp.loc + sp.std * _normal_z(u, ub, sp)
 

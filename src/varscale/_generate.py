@@ -42,9 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from ._dtypes import resolve_dtype
+from ._codes import Format
+from ._dtypes import DTypeLike, resolve_dtype
 from ._errors import InvalidArgumentError, unknown_name
-from ._plan import Plan, Sampler, plan_region
+from ._plan import Plan, Region, Sampler, plan_region
 from .stream import Stream
 
 __all__ = [
@@ -325,7 +326,7 @@ def _pieces(plan: Plan, piece: int) -> Iterator[tuple[int, Plan]]:
             yield r0 * run_len, Plan(sub, run_len, stride, (len(sub) * run_len,))
 
 
-def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampler, fmt: int, name: str) -> None:
+def _fill(flat: np.ndarray[Any, Any], plan: Plan, stream: Stream, sampler: Sampler, fmt: Format, name: str) -> None:
     """Fill ``flat`` with the plan's elements using engine ``name`` (``"auto"``: see the module doc)."""
     from . import _engine_numpy as ref
 
@@ -392,11 +393,11 @@ def check_fits_memory(shape: tuple[int, ...], dtype: np.dtype[Any], plan_bytes: 
 
 def draw(
     shape: tuple[int, ...],
-    dtype: Any,
+    dtype: DTypeLike,
     sampler: Sampler,
     stream: Stream,
-    region: Any = None,
-    engine: Any = None,
+    region: Region = None,
+    engine: str | None = None,
 ) -> np.ndarray[Any, Any]:
     """Return ``full[region]`` where ``full`` is the tensor of ``shape`` drawn from ``stream``."""
     out_dtype, storage, fmt = resolve_dtype(dtype)
@@ -415,11 +416,11 @@ def draw(
 def draw_into(
     out: np.ndarray[Any, Any],
     shape: tuple[int, ...],
-    dtype: Any,
+    dtype: DTypeLike,
     sampler: Sampler,
     stream: Stream,
-    region: Any = None,
-    engine: Any = None,
+    region: Region = None,
+    engine: str | None = None,
 ) -> None:
     """Write ``full[region]`` into ``out`` (a C-contiguous array of the region's size, in ``dtype``'s
     storage: float32/float64, or uint16 bits for float16/bfloat16) without any other allocation of its size.

@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from ._dtypes import DTypeLike
 from ._errors import InvalidArgumentError, unknown_name
 from ._fans import Layout, compute_fans, resolve_layout
 from ._generate import draw
 from ._math import TRUNC_STD_2
-from ._plan import Sampler, normal_sampler, uniform_sampler
-from ._validation import check_scale, check_shape
+from ._plan import Region, Sampler, normal_sampler, uniform_sampler
+from ._validation import ShapeLike, check_scale, check_shape
 from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
 
 __all__ = ["DISTRIBUTIONS", "MODES", "Description", "VarianceScaling"]
@@ -219,7 +220,7 @@ class VarianceScaling:
             n = (fan_in + fan_out) / 2.0
         return fan_in, fan_out, n
 
-    def describe(self, shape: Any) -> Description:
+    def describe(self, shape: ShapeLike) -> Description:
         """Fans, n, variance, std, limit and bounds for ``shape``, with the formula.
 
         Example:
@@ -272,7 +273,7 @@ class VarianceScaling:
 
     # -- drawing -------------------------------------------------------------
     def __call__(
-        self, shape: Any, dtype: Any = None, *, region: Any = None, engine: str | None = None
+        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
     ) -> np.ndarray[Any, Any]:
         dims = check_shape(shape)
         stream = self._stream if self._stream is not None else fresh_stream()

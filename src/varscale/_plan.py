@@ -14,30 +14,32 @@ import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import EllipsisType
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
+from ._codes import Kind
 from ._errors import InvalidArgumentError
 
 __all__ = [
-    "FMT_BF16",
-    "FMT_F16",
-    "FMT_NATIVE",
+    "KIND_NORMAL",
+    "KIND_UNIFORM",
     "Plan",
+    "Region",
     "Sampler",
     "normal_sampler",
     "plan_region",
     "uniform_sampler",
 ]
 
-FMT_NATIVE = 0  # float32 / float64 written directly
-FMT_F16 = 1  # IEEE half, stored as uint16 bits
-FMT_BF16 = 2  # bfloat16, stored as uint16 bits
+#: the kinds under their former names (the members of :class:`varscale._codes.Kind`)
+KIND_UNIFORM = Kind.UNIFORM
+KIND_NORMAL = Kind.NORMAL
 
-KIND_UNIFORM = 0
-KIND_NORMAL = 1
+#: What ``region=`` accepts: None (everything), a slice, an int, or a tuple of slices, ints and one ``...``
+Region: TypeAlias = "slice | int | tuple[slice | int | EllipsisType, ...] | None"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Sampler:
     validate the law and compute ``P, W, Q``); nothing builds one by hand.
     """
 
-    kind: int
+    kind: Kind
     loc: float = 0.0
     limit: float = 0.0
     std: float = 0.0
@@ -70,8 +72,8 @@ def uniform_sampler(low: float, high: float) -> Sampler:
             f"`low` and `high` must be finite with low <= high; received low={low!r}, high={high!r}."
         )
     if low == -high:
-        return Sampler(KIND_UNIFORM, limit=high)
-    return Sampler(KIND_UNIFORM, loc=(low + high) / 2.0, limit=(high - low) / 2.0)
+        return Sampler(Kind.UNIFORM, limit=high)
+    return Sampler(Kind.UNIFORM, loc=(low + high) / 2.0, limit=(high - low) / 2.0)
 
 
 def normal_sampler(
@@ -90,7 +92,7 @@ def normal_sampler(
             f"`mean` and `std` must be finite with std >= 0; received mean={mean!r}, std={std!r}."
         )
     if std == 0.0:
-        return Sampler(KIND_UNIFORM, loc=mean, limit=0.0)
+        return Sampler(Kind.UNIFORM, loc=mean, limit=0.0)
     a = -math.inf if lower is None else (float(lower) - mean) / std
     b = math.inf if upper is None else (float(upper) - mean) / std
     if math.isnan(a) or math.isnan(b) or not a < b:
@@ -103,7 +105,7 @@ def normal_sampler(
             f"the truncation interval [{lower!r}, {upper!r}] holds only {W:.3g} of N({mean!r}, {std!r}²); "
             f"it must hold at least 1e-200."
         )
-    return Sampler(KIND_NORMAL, loc=mean, std=std, a=a, b=b, P=P, W=W, Q=Q)
+    return Sampler(Kind.NORMAL, loc=mean, std=std, a=a, b=b, P=P, W=W, Q=Q)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,11 @@ def _full_plan(shape: tuple[int, ...]) -> Plan:
 
 
 def plan_region(
-    shape: tuple[int, ...], region: Any, check: Callable[[tuple[int, ...], int], None] | None = None
+    shape: tuple[int, ...], region: Region | object, check: Callable[[tuple[int, ...], int], None] | None = None
 ) -> Plan:
     """Turn ``region`` (None, a slice, an int, or a tuple of those, maybe with
-    ``...``) into a :class:`Plan` whose output equals ``full[region]``.
+    ``...``: a :data:`Region`) into a :class:`Plan` whose output equals
+    ``full[region]``; anything else is refused with the argument named.
 
     ``check``, if given, is called with the output shape and the bytes the
     plan itself will take (its int64 run starts and the temporaries that build

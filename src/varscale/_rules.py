@@ -49,7 +49,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,14 +64,15 @@ from ._basic import (
     Zeros,
     _truncated_moments,
 )
+from ._codes import Kind
 from ._errors import InvalidArgumentError, UnknownNameError
 from ._fans import Layout, compute_fans
 from ._gain import calculate_gain
 from ._initializer import VarianceScaling
-from ._plan import KIND_UNIFORM, Sampler, normal_sampler, uniform_sampler
+from ._plan import Sampler, normal_sampler, uniform_sampler
 from .stream import Stream
 
-__all__ = ["BoundPlan", "FanError", "ParamPlan", "Rule", "SpecInitializer", "check_rules", "is_fan_based", "matches", "plan_param", "report_unused", "resolve", "rule_names"]
+__all__ = ["BoundPlan", "FanError", "MatrixLaw", "ParamPlan", "Rule", "SpecInitializer", "check_rules", "is_fan_based", "matches", "plan_param", "report_unused", "resolve", "rule_names"]
 
 
 # -- torch.nn.init's functions, by name, with torch's signatures ----------------------------------------------
@@ -423,6 +424,16 @@ def is_fan_based(init: Any) -> bool:
 
 
 # -- one parameter's plan --------------------------------------------------------------------------------------
+class MatrixLaw(Protocol):
+    """A law drawn as one whole matrix, not element by element (:class:`varscale.Orthogonal`, the stacked
+    orthogonal blocks of recurrent kernels): its float64 values for a shape from a stream."""
+
+    @property
+    def gain(self) -> float: ...
+
+    def matrix(self, shape: tuple[int, ...], stream: Stream) -> np.ndarray[Any, Any]: ...
+
+
 @dataclass(frozen=True)
 class ParamPlan:
     """How one parameter is drawn: a label and numbers for the report, and what fills it.
@@ -438,7 +449,7 @@ class ParamPlan:
     std: float | None
     sampler: Sampler | None = None
     constant: float | None = None
-    matrix: Any = None  # an object with .matrix(shape, stream) -> float64 array (orthogonal)
+    matrix: MatrixLaw | None = None
 
     def draw(self, shape: tuple[int, ...], dtype: Any, stream: Stream, region: Any = None) -> np.ndarray[Any, Any]:
         """The values (of ``shape``, or its ``region``) as a NumPy array of ``dtype``."""
@@ -542,7 +553,7 @@ def plan_param(init: Any, shape: tuple[int, ...], layout: str | Layout, label: s
         else:
             fan_in = fan_out = None  # type: ignore[assignment]
             lay_text = "-"
-        if sp.kind == KIND_UNIFORM:
+        if sp.kind == Kind.UNIFORM:
             std = sp.limit / math.sqrt(3.0)
         else:
             std = sp.std * math.sqrt(_truncated_moments(sp.a, sp.b)[1])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, SupportsIndex, TypeAlias
 
 import numpy as np
 
@@ -19,10 +19,14 @@ from ._errors import InvalidArgumentError
 
 __all__ = [
     "MAX_ELEMENTS",
+    "ShapeLike",
     "check_scale",
     "check_shape",
     "count_elements",
 ]
+
+#: What ``shape=`` accepts: an int (a 1-D shape) or a sequence of ints (NumPy integers too); see :func:`check_shape`
+ShapeLike: TypeAlias = "SupportsIndex | Iterable[SupportsIndex]"
 
 #: The flat element index is a 64-bit signed integer; larger tensors are refused.
 MAX_ELEMENTS = 2**63 - 1

@@ -62,12 +62,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._codes import Kind
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
 from ._fans import compute_fans
 from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
-from ._plan import KIND_UNIFORM, uniform_sampler
+from ._plan import uniform_sampler
 from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
@@ -610,11 +611,11 @@ def _finite_by_construction(plan: ParamPlan, dtype: torch.dtype) -> bool:
     if plan.constant is not None:
         return bool(abs(plan.constant) < big)
     if plan.matrix is not None:
-        return bool(abs(float(getattr(plan.matrix, "gain", big))) < big)
+        return bool(abs(float(plan.matrix.gain)) < big)
     sp = plan.sampler
     if sp is None:
         return False
-    if sp.kind == KIND_UNIFORM:
+    if sp.kind == Kind.UNIFORM:
         reach = abs(sp.loc) + abs(sp.limit)
     else:
         lo = max(sp.a, -_MAX_Z)
