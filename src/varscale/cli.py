@@ -27,16 +27,16 @@ from typing import Any
 import numpy as np
 
 from . import _registry
+from ._basic import BasicInitializer
 from ._errors import (
     BackendUnavailableError,
     InvalidArgumentError,
     VarscaleError,
     missing_extra,
 )
-from ._fans import compute_fans
 from ._files import atomic_output, check_space, check_target
 from ._initializer import VarianceScaling
-from ._math import TRUNC_STD_2
+from ._law import density, initializer_for
 from ._parse import Spec, parse
 from ._translate import (
     TARGETS,
@@ -159,31 +159,6 @@ def _is_varscale_config(text: str) -> bool:
     module = cfg.get("module")
     return (isinstance(module, str) and module.startswith("varscale")) or (
         isinstance(inner, dict) and ("stream_version" in inner or "layout" in inner)
-    )
-
-
-def initializer_for(spec: Spec, shape: tuple[int, ...], seed: Any = None) -> VarianceScaling:
-    """A varscale initializer drawing ``spec``'s distribution for ``shape``."""
-    spec.check_shape(shape, drawing=True)  # the source's own refusals: fewer than 2 axes, a zero fan
-    layout = spec.layout
-    if spec.fan_based and spec.mode in ("fan_in", "fan_out", "fan_avg") and spec.jax_axes is None:
-        scale = spec.scale_value
-        if spec.family == "truncated_normal":
-            scale = spec.param_factor**2 * TRUNC_STD_2**2 * scale
-        return VarianceScaling(scale, spec.mode, spec.family, seed=seed, layout=layout)
-    fan_in, fan_out = spec.fans(shape)
-    p = spec.param(fan_in, fan_out)
-    n = float(max(1, compute_fans(shape, layout)[0]))  # the fan_in VarianceScaling itself will use
-    if spec.family == "uniform":
-        return VarianceScaling(p * p * n / 3.0, "fan_in", "uniform", seed=seed, layout=layout)
-    if spec.family == "untruncated_normal":
-        return VarianceScaling(p * p * n, "fan_in", "untruncated_normal", seed=seed, layout=layout)
-    if spec.cut == 2.0:
-        return VarianceScaling(p * p * n * TRUNC_STD_2**2, "fan_in", "truncated_normal", seed=seed,
-                               layout=layout)
-    raise InvalidArgumentError(
-        f"varscale draws truncated normals cut at ±2σ' only; {spec.call} is cut at ±{spec.cut:g}σ'; "
-        f"use varscale.compat.torch.nn.init.trunc_normal_ for it."
     )
 
 
@@ -531,7 +506,7 @@ def _io() -> Any:
         raise VarscaleError(f"varscale.io is not available ({err})") from None
 
 
-def _init_of(text: str, shape: tuple[int, ...], seed: Any, layout: str | None = None) -> VarianceScaling:
+def _init_of(text: str, shape: tuple[int, ...], seed: Any, layout: str | None = None) -> VarianceScaling | BasicInitializer:
     spec, init = resolve(text)
     if init is not None:
         cfg = init.get_config()
@@ -575,12 +550,7 @@ def _sample(args: argparse.Namespace) -> int:
         nbytes = _check_space(target, [args.shape], args.dtype)
     bar = _Progress(f"sample {out.rstrip('/').rpartition('/')[2]}", nbytes, not args.no_progress)
     if out.endswith(".npy"):
-        try:
-            io = _io()
-        except VarscaleError:
-            _write_npy_blocks(target, init, args.shape, args.dtype, bar, args.force)
-        else:
-            io.write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
+        _io().write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
     elif out.endswith(".safetensors"):
         _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar,
                                 provenance={"spec": args.spec, "seed": args.seed})
@@ -591,31 +561,6 @@ def _sample(args: argparse.Namespace) -> int:
     bar.finish()
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0
-
-
-def _write_npy_blocks(target: Any, init: VarianceScaling, shape: tuple[int, ...], dtype: str,
-                      progress: Any, force: bool = False) -> None:
-    """Write ``init(shape, dtype)`` to ``.npy`` block by block along axis 0 (atomic)."""
-    rows = shape[0] if shape else 1
-    per_row = max(1, math.prod(shape[1:]))
-    step = max(1, (1 << 24) // per_row)
-    first = init(shape, dtype, region=(slice(0, min(step, rows)),)) if shape else init(shape, dtype)
-    header = np.lib.format.header_data_from_array_1_0(first)
-    header["shape"] = tuple(shape)
-    with atomic_output(target, force) as fh:
-        np.lib.format.write_array_header_2_0(fh, header)
-        if not shape:
-            fh.write(first.tobytes())
-            return
-        done = 0
-        block = first
-        while True:
-            fh.write(np.ascontiguousarray(block).tobytes())
-            done += block.shape[0]
-            progress(done * per_row, rows * per_row)
-            if done >= rows:
-                break
-            block = init(shape, dtype, region=(slice(done, min(done + step, rows)),))
 
 
 def _check_space(target: Any, shapes: Sequence[tuple[int, ...]], dtype: str) -> int:
@@ -634,18 +579,6 @@ def _png_size(path: Any) -> tuple[int, int]:
         raise VarscaleError(f"{path} is not a PNG file")
     w, h = struct.unpack(">II", head[16:24])
     return int(w), int(h)
-
-
-def _density(spec: Spec, shape: tuple[int, ...], x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    fi, fo = spec.fans(shape)
-    p = spec.param(fi, fo)
-    if spec.family == "uniform":
-        return np.where(np.abs(x) <= p, 0.5 / p, 0.0)
-    pdf = np.exp(-0.5 * (x / p) ** 2) / (p * math.sqrt(2 * math.pi))
-    if spec.family == "untruncated_normal" or math.isinf(spec.cut):
-        return pdf
-    mass = math.erf(spec.cut / math.sqrt(2))
-    return np.where(np.abs(x) <= spec.cut * p, pdf / mass, 0.0)
 
 
 _PLOT_VALUES = 1 << 21  # values drawn for a histogram (16 MiB of float64)
@@ -700,7 +633,7 @@ def _plot(args: argparse.Namespace) -> int:
     lo, hi = d["bounds"]
     span = 4.5 * d["std"]
     grid = np.linspace(max(lo, -span) * 1.05, min(hi, span) * 1.05, 801)
-    ax.plot(grid, _density(spec, shape, grid), "k-", lw=1.5, label="exact density")
+    ax.plot(grid, density(spec, shape, grid), "k-", lw=1.5, label="exact density")
     ax.set_title(f"{spec.framework}: {spec.call} {shape}, std {d['std']:.4g}")
     ax.set_xlabel("value")
     ax.set_ylabel("density")
