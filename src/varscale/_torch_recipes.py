@@ -154,6 +154,39 @@ def _pad_label(label: str, module: Any) -> str:
     return label if idx is None else f"{label}, row {idx} zero"
 
 
+def _kernel_or_zeros(local: str, kernel: Callable[[], ParamPlan]) -> Recipe | None:
+    """A dense or conv layer under Keras and Flax: ``weight`` by ``kernel``, ``bias`` zeros."""
+    if local == "weight":
+        return Recipe(kernel())
+    if local == "bias":
+        return Recipe(_const(0.0, "zeros"))
+    return None
+
+
+def _norm(local: str, suffix: str = "") -> Recipe | None:
+    """An affine norm under every recipe: ``weight`` ones, ``bias`` zeros (torch's labels end in ``_``)."""
+    if local == "weight":
+        return Recipe(_const(1.0, "ones" + suffix))
+    if local == "bias":
+        return Recipe(_const(0.0, "zeros" + suffix))
+    return None
+
+
+def _recurrent(local: str, kernel: Callable[[], ParamPlan], recurrent: Callable[[], ParamPlan],
+               bias_ih: Recipe | None = None) -> Recipe | None:
+    """A recurrent layer under Keras and Flax: input kernels ``kernel``, recurrent kernels ``recurrent``,
+    biases zeros (``bias_ih``, when given, is the input bias: Keras' unit forget bias)."""
+    if local.startswith("weight_ih"):
+        return Recipe(kernel())
+    if local.startswith("weight_hh"):
+        return Recipe(recurrent())
+    if local.startswith("bias_ih") and bias_ih is not None:
+        return bias_ih
+    if local.startswith(("bias_ih", "bias_hh")):
+        return Recipe(_const(0.0, "zeros"))
+    return None
+
+
 def _in_transformer(parents: list[Any]) -> bool:
     return any(isinstance(p, nn.Transformer) for p in parents)
 
@@ -191,11 +224,7 @@ def _torch(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
         return Recipe(_plan(Normal(0.0, 1.0), shape, _pad_label("normal_", owner)), _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
-        if local == "weight":
-            return Recipe(_const(1.0, "ones_"))
-        if local == "bias":
-            return Recipe(_const(0.0, "zeros_"))
-        return None
+        return _norm(local, "_")
     if isinstance(owner, _RNN + _CELLS):
         h = owner.hidden_size
         bound = 1.0 / math.sqrt(h) if h > 0 else 0.0
@@ -233,7 +262,7 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
             return Recipe(_const(0.0, "zeros"))
         return None
     if parents and isinstance(parents[-1], nn.MultiheadAttention) and isinstance(owner, nn.Linear):
-        return Recipe(_glorot(shape) if local == "weight" else _const(0.0, "zeros"))
+        return _kernel_or_zeros(local, lambda: _glorot(shape))
     if isinstance(owner, _CONVT) and local == "weight" and owner.groups > 1:
         # no Keras counterpart: the per-group kernel (*k, out/groups, in/groups), read as Keras reads a grouped
         # Conv kernel (*k, in/groups, out); torch's own fans of (in, out/groups, *k) would not divide `in`
@@ -243,22 +272,14 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
         return Recipe(ParamPlan("glorot_uniform (per group)", "torch", fan_in, fan_out, bound / math.sqrt(3.0),
                                 sampler=uniform_sampler(-bound, bound)))
     if isinstance(owner, _LINEAR + _CONV + _CONVT):
-        return Recipe(_glorot(shape) if local == "weight" else _const(0.0, "zeros")) if local in (
-            "weight", "bias") else None
+        return _kernel_or_zeros(local, lambda: _glorot(shape))
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
         return Recipe(_plan(Uniform(-0.05, 0.05), shape, _pad_label("uniform(-0.05, 0.05)", owner)), _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
-        if local == "weight":
-            return Recipe(_const(1.0, "ones"))
-        if local == "bias":
-            return Recipe(_const(0.0, "zeros"))
-        return None
+        return _norm(local)
     if isinstance(owner, _RNN + _CELLS):
-        if local.startswith("weight_ih"):
-            return Recipe(_glorot(shape))
-        if local.startswith("weight_hh"):
-            return Recipe(_plan(Orthogonal(1.0, layout="torch"), shape, "orthogonal"))
-        if local.startswith("bias_ih") and isinstance(owner, (nn.LSTM, nn.LSTMCell)):
+        forget_bias = None
+        if isinstance(owner, (nn.LSTM, nn.LSTMCell)):
             units = shape[0] // 4
 
             def forget(t: torch.Tensor, offsets: tuple[int, ...]) -> None:
@@ -267,10 +288,9 @@ def _keras(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> R
                     rows.fill_(1.0)
 
             # std "-" in the report: not one law (zeros, ones on the forget gate's quarter), as varscale.keras says
-            return Recipe(ParamPlan("zeros + unit_forget_bias", "-", None, None, None, constant=0.0), forget)
-        if local.startswith(("bias_ih", "bias_hh")):
-            return Recipe(_const(0.0, "zeros"))
-        return None
+            forget_bias = Recipe(ParamPlan("zeros + unit_forget_bias", "-", None, None, None, constant=0.0), forget)
+        return _recurrent(local, lambda: _glorot(shape),
+                          lambda: _plan(Orthogonal(1.0, layout="torch"), shape, "orthogonal"), forget_bias)
     if isinstance(owner, nn.PReLU) and local == "weight":
         return Recipe(_const(0.0, "zeros"))
     return None
@@ -302,29 +322,18 @@ def _flax(owner: Any, local: str, param: torch.Tensor, parents: list[Any]) -> Re
             return Recipe(dataclasses.replace(pp, fan_in=(pp.fan_in or 0) // g))  # fan_out (out/groups)·k already
         return Recipe(_const(0.0, "zeros")) if local == "bias" else None
     if isinstance(owner, _LINEAR + _CONV):
-        return Recipe(_lecun(shape) if local == "weight" else _const(0.0, "zeros")) if local in (
-            "weight", "bias") else None
+        return _kernel_or_zeros(local, lambda: _lecun(shape))
     if isinstance(owner, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
         std = 1.0 / math.sqrt(max(1, shape[1]))
         return Recipe(_plan(Normal(0.0, std), shape, _pad_label("variance_scaling(1, fan_in, normal, out_axis=0)", owner)),
                       _pad_post(owner))
     if isinstance(owner, _AFFINE_NORMS):
-        if local == "weight":
-            return Recipe(_const(1.0, "ones"))
-        if local == "bias":
-            return Recipe(_const(0.0, "zeros"))
-        return None
+        return _norm(local)
     if isinstance(owner, _RNN + _CELLS):
-        if local.startswith("weight_ih"):
-            return Recipe(_lecun(shape))
-        if local.startswith("weight_hh"):
-            gates = _rnn_gates(owner)
-            so = StackedOrthogonal(gates)
-            return Recipe(ParamPlan(f"orthogonal per gate ({gates} blocks)", "torch", None, None,
-                                    so.describe_std(shape), matrix=so))
-        if local.startswith(("bias_ih", "bias_hh")):
-            return Recipe(_const(0.0, "zeros"))
-        return None
+        gates = _rnn_gates(owner)
+        so = StackedOrthogonal(gates)
+        return _recurrent(local, lambda: _lecun(shape), lambda: ParamPlan(
+            f"orthogonal per gate ({gates} blocks)", "torch", None, None, so.describe_std(shape), matrix=so))
     if isinstance(owner, nn.PReLU) and local == "weight":
         return Recipe(_const(0.01, "constant(0.01)"))
     return None
