@@ -62,6 +62,31 @@ def test_contrib_and_uncorrected_truncated_normals_keep_their_sigma() -> None:
         assert d.param_std == pytest.approx(spec.describe((64, 32))["param_std"], rel=1e-15)
 
 
+def test_fixed_laws_keep_their_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the mean of RandomNormal(mean=1.0) and normal_(w, mean, std) was dropped: values centred on 0
+    for expr, want in [("keras.initializers.RandomNormal(mean=1.0, stddev=0.05)", vs.Normal(1.0, 0.05, seed=4)),
+                       ("nn.init.normal_(w, mean=-3.0, std=0.1)", vs.Normal(-3.0, 0.1, seed=4)),
+                       ("nn.init.uniform_(w, 2.0, 3.0)", vs.Uniform(2.0, 3.0, seed=4))]:
+        got = sample(tmp_path, expr, (200, 50), 4, capsys)
+        np.testing.assert_array_equal(got, want((200, 50)))
+
+
+def test_fixed_normal_draws_its_own_std(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # drawn before as VarianceScaling(0.02²·n, 'fan_in'): σ = sqrt(0.02²·n/n), not always 0.02
+    got = sample(tmp_path, "normal(std=0.02)", (97, 31), 2, capsys, "float64")
+    np.testing.assert_array_equal(got, vs.Normal(std=0.02, seed=2)((97, 31), "float64"))
+
+
+def test_laws_once_refused_are_drawn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # each was refused as "cut at ±infσ'" (zeros, constant) or "±100σ'" (torch's default trunc_normal_ bounds)
+    got = sample(tmp_path, "nn.init.trunc_normal_(w, std=0.02)", (100, 100), 9, capsys)
+    assert np.abs(got).max() <= 2.0 and 0.018 < got.std() < 0.022
+    np.testing.assert_array_equal(got, vs.TruncatedNormal(0.0, 0.02, -2.0, 2.0, seed=9)((100, 100)))
+    assert not sample(tmp_path, "nn.init.zeros_(w)", (4, 3), 0, capsys).any()
+    np.testing.assert_array_equal(sample(tmp_path, "keras.initializers.Constant(0.5)", (4, 3), 0, capsys),
+                                  np.full((4, 3), 0.5, np.float32))
+
+
 def test_identity_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["sample", "nn.init.eye_(w)", "--shape", "4,4", "--seed", "0", "--out", str(tmp_path / "w.npy")])
     _, err = capsys.readouterr()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._basic import BasicInitializer, Orthogonal
 from ._errors import InvalidArgumentError
 from ._initializer import VarianceScaling, seed_from_config
 from .stream import Stream, fresh_stream, resolve_seed
@@ -63,11 +64,14 @@ def fixed_stream(init: Any, seed: Any = None, argument: str = "init") -> Stream:
     return own if own is not None else fresh_stream()
 
 
-def check_initializer(init: Any, argument: str = "init") -> VarianceScaling:
-    """Refuse anything but a :class:`~varscale.VarianceScaling` (presets included)."""
-    if not isinstance(init, VarianceScaling):
+def check_initializer(init: Any, argument: str = "init") -> VarianceScaling | BasicInitializer:
+    """Refuse anything but an initializer of a per-element law: a :class:`~varscale.VarianceScaling` (presets
+    included) or a standard one (:class:`~varscale.Normal`, :class:`~varscale.TruncatedNormal`,
+    :class:`~varscale.Uniform`, :class:`~varscale.Constant`); :class:`~varscale.Orthogonal` needs the whole matrix."""
+    if not isinstance(init, (VarianceScaling, BasicInitializer)) or isinstance(init, Orthogonal):
         raise TypeError(
-            f"`{argument}` must be a varscale.VarianceScaling (or a preset such as vs.HeNormal); "
+            f"`{argument}` must be a varscale.VarianceScaling (or a preset such as vs.HeNormal) or a standard "
+            f"initializer of a per-element law (vs.Normal, vs.TruncatedNormal, vs.Uniform, vs.Constant); "
             f"received {argument}={init!r} of type {type(init).__name__}."
         )
     return init

@@ -53,7 +53,7 @@ def safetensors_header(sources: list[Source], metadata: dict[str, str] | None) -
     return len(raw).to_bytes(8, "little") + raw
 
 
-def check_tensors(tensors: Any) -> list[Source]:
+def check_tensors(tensors: Any, engine: str | None = None) -> list[Source]:
     """``tensors`` (``name -> (source, shape, dtype)``) as sources, each checked."""
     if not isinstance(tensors, Mapping):
         raise TypeError(
@@ -70,7 +70,7 @@ def check_tensors(tensors: Any) -> list[Source]:
                 f"`tensors[{name!r}]` must be a tuple (initializer, shape, dtype); received {short(entry)}."
             )
         source, shape, dtype = entry
-        src = Source(name, source, shape, dtype)
+        src = Source(name, source, shape, dtype, engine)
         if src.dtype.name not in ST_DTYPES:  # pragma: no cover - resolve_dtype admits only these
             raise InvalidArgumentError(f"tensor {name!r}: dtype {src.dtype.name!r} has no safetensors name.")
         sources.append(src)
@@ -103,6 +103,7 @@ def write_safetensors(
     metadata: Mapping[str, str] | None = None,
     chunk_elems: int = 1 << 24,
     provenance: bool | Mapping[str, Any] | None = None,
+    engine: str | None = None,
 ) -> Path:
     """Write several tensors to one safetensors file, tensor by tensor and region by region.
 
@@ -134,6 +135,8 @@ def write_safetensors(
             :func:`verify` can re-draw the tensors) or a mapping merged into
             that record (``seed``, ``layout``, and ``tensors: {name: entry}``
             for tensors whose rule the caller knows; see docs/scale-out.md).
+        engine: ``"numba"`` or ``"numpy"`` draws every region (None: the
+            default engine); the bits are the same on every engine.
 
     Returns:
         The target path.
@@ -149,7 +152,7 @@ def write_safetensors(
         (8, 4)
     """
     target = check_target(path, force, "path")
-    sources = check_tensors(tensors)
+    sources = check_tensors(tensors, engine)
     meta = check_metadata(metadata)
     record = None if provenance is None or provenance is False else make_record(
         sources, {} if provenance is True else provenance)

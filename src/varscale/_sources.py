@@ -28,9 +28,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._basic import BasicInitializer, Orthogonal
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
-from ._generate import draw, draw_into
+from ._generate import draw, draw_into, resolve_engine
 from ._initializer import VarianceScaling
 from ._regions import Progress, fixed_stream, le_bytes, regions
 from ._validation import check_shape
@@ -47,13 +48,14 @@ def write_block(fh: IO[bytes], block: np.ndarray[Any, Any]) -> None:
 class Source:
     """One tensor to write: an initializer (drawn by regions) or an array-like (sliced by regions)."""
 
-    def __init__(self, name: str, source: Any, shape: Any, dtype: Any) -> None:
+    def __init__(self, name: str, source: Any, shape: Any, dtype: Any, engine: str | None = None) -> None:
         self.name = name
         self.shape = check_shape(shape)
         self.dtype = resolve_dtype(dtype)[0]
+        self.engine = engine if engine is None else resolve_engine(engine)  # None: the default; same bits on each
         self.bound: Any = None
-        if isinstance(source, VarianceScaling):
-            self.init: VarianceScaling | None = source
+        if isinstance(source, (VarianceScaling, BasicInitializer)) and not isinstance(source, Orthogonal):
+            self.init: VarianceScaling | BasicInitializer | None = source
             self.stream = fixed_stream(source)
             self.sampler = source.sampler(self.shape)
             self.array: Any = None
@@ -77,7 +79,8 @@ class Source:
                 )
         else:
             raise TypeError(
-                f"tensor {name!r} must come from a varscale.VarianceScaling or an array (NumPy, Dask) with shape, "
+                f"tensor {name!r} must come from a varscale.VarianceScaling, a standard initializer of a per-element "
+                f"law (vs.Normal, vs.TruncatedNormal, vs.Uniform, vs.Constant) or an array (NumPy, Dask) with shape, "
                 f"dtype and slicing; received {source!r} of type {type(source).__name__}."
             )
 
@@ -98,7 +101,7 @@ class Source:
             out: np.ndarray[Any, Any] = self.bound.block(self.shape, self.dtype, region)
             return out
         if self.init is not None:
-            return draw(self.shape, self.dtype, self.sampler, self.stream, region=region)
+            return draw(self.shape, self.dtype, self.sampler, self.stream, region=region, engine=self.engine)
         part = self.array[region]
         if hasattr(part, "compute"):  # a Dask array: compute this region only
             part = part.compute()
@@ -173,7 +176,7 @@ def write_sources(fh: IO[bytes], sources: Sequence[Source], step: int, counter: 
                     if buf is None or buf.dtype != storage or buf.size < n:
                         buf = buffers[turn] = np.empty(max(n, min(step, s.size)), storage)
                     block = buf[:n]
-                    draw_into(block, s.shape, s.dtype, law[0], law[1], region)
+                    draw_into(block, s.shape, s.dtype, law[0], law[1], region, engine=s.engine)
                     turn ^= 1
                 else:
                     block = s.block(region)

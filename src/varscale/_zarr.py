@@ -134,6 +134,7 @@ def write_zarr(
     compressor: str | None = "none",
     provenance: bool | Mapping[str, Any] | None = True,
     storage_options: Mapping[str, Any] | None = None,
+    engine: str | None = None,
 ) -> Path | str:
     """Write ``init(shape, dtype)`` as a Zarr v3 array, chunk by chunk through Dask.
 
@@ -150,7 +151,9 @@ def write_zarr(
 
     Args:
         path: the target folder (its parent must exist).
-        init: a :class:`varscale.VarianceScaling` (or preset).
+        init: a :class:`varscale.VarianceScaling` (or preset) or a standard
+            initializer of a per-element law (:class:`varscale.Normal`,
+            ``TruncatedNormal``, ``Uniform``, ``Constant``).
         shape: the full tensor's shape.
         dtype: ``"float32"`` (None), ``"float64"`` or ``"float16"`` (Zarr v3
             has no bfloat16 data type).
@@ -171,6 +174,8 @@ def write_zarr(
             which :func:`verify` re-draws from; a mapping adds fields; None stores none.
         storage_options: for a URL ``path``, the fsspec file system's options
             (credentials, endpoint).
+        engine: ``"numba"`` or ``"numpy"`` draws every chunk (None: the
+            default engine); the bits are the same on every engine.
 
     ``path`` may also be an fsspec URL (``s3://bucket/w.zarr``,
     ``gs://…``, ``memory://…``, ``file://…``; needs ``fsspec`` and the
@@ -216,7 +221,7 @@ def write_zarr(
 
     from . import dask as vdask
 
-    arr = vdask.array(init, dims, out_dtype, chunks=zchunks, seed=src.stream)
+    arr = vdask.array(init, dims, out_dtype, chunks=zchunks, seed=src.stream, engine=engine)
     attributes = {PROVENANCE_KEY: record} if record is not None else None
     if fs_root is not None:
         return write_zarr_url(str(path), fs_root, force, storage_options, arr, dims, zchunks, out_dtype, codecs,

@@ -35,6 +35,7 @@ from ._errors import (
     missing_extra,
 )
 from ._files import atomic_output, check_space, check_target
+from ._generate import ENGINES
 from ._initializer import VarianceScaling
 from ._law import density, initializer_for
 from ._parse import Spec, parse
@@ -202,7 +203,8 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--seed", type=int, required=True)
     sa.add_argument("--dtype", default="float32", help="float16, bfloat16, float32 or float64")
     sa.add_argument("--layout", choices=["tf", "torch"], default=None)
-    sa.add_argument("--engine", choices=["numba", "numpy"], default=None)
+    sa.add_argument("--engine", choices=ENGINES, default=None,
+                    help="the engine that draws every region (default: the fastest ready; the bits are the same)")
     sa.add_argument("--out", required=True, help="output .npy, .safetensors or .zarr (written atomically)")
     sa.add_argument("--force", action="store_true",
                     help="overwrite an existing file (or Zarr store; any other folder is refused)")
@@ -536,12 +538,6 @@ def _sample(args: argparse.Namespace) -> int:
     if args.dask and not out.endswith(".zarr"):
         raise _UsageError(f"--dask applies to .zarr outputs only (use varscale init --dask for shard files); "
                           f"received --out {out!r}")
-    if out.endswith(".npy") and args.engine is not None:
-        arr = init(args.shape, args.dtype, engine=args.engine)
-        with atomic_output(target, args.force) as fh:
-            np.save(fh, arr, allow_pickle=False)
-        print(f"wrote {target} shape={arr.shape} dtype={arr.dtype}")
-        return 0
     if url:  # no free-space check on a remote file system
         from ._dtypes import resolve_dtype
 
@@ -550,14 +546,15 @@ def _sample(args: argparse.Namespace) -> int:
         nbytes = _check_space(target, [args.shape], args.dtype)
     bar = _Progress(f"sample {out.rstrip('/').rpartition('/')[2]}", nbytes, not args.no_progress)
     if out.endswith(".npy"):
-        _io().write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar)
+        _io().write_npy(target, init, args.shape, args.dtype, force=args.force, progress=bar, engine=args.engine)
     elif out.endswith(".safetensors"):
         _io().write_safetensors(target, {"weight": (init, args.shape, args.dtype)}, force=args.force, progress=bar,
-                                provenance={"spec": args.spec, "seed": args.seed})
+                                provenance={"spec": args.spec, "seed": args.seed}, engine=args.engine)
     else:
         with _dask_client(args):  # an active client: Dask's store runs on its workers
             _io().write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar,
-                             compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed})
+                             compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed},
+                             engine=args.engine)
     bar.finish()
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0

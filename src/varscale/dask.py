@@ -33,7 +33,7 @@ from dask.base import tokenize
 
 from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
-from ._generate import draw
+from ._generate import draw, resolve_engine
 from ._plan import Sampler
 from ._regions import check_initializer, fixed_stream
 from ._validation import check_shape
@@ -47,6 +47,7 @@ def _chunk(
     dtype: str,
     sampler: Sampler,
     stream: Stream,
+    engine: str | None = None,
     block_info: dict[Any, Any] | None = None,
 ) -> np.ndarray[Any, Any]:
     """One chunk: the region ``block_info[None]['array-location']`` of the full tensor."""
@@ -54,7 +55,7 @@ def _chunk(
         raise RuntimeError("varscale.dask: a chunk task ran without Dask's block_info")
     location = block_info[None]["array-location"]
     region = tuple(slice(int(a), int(b)) for a, b in location)
-    return draw(shape, dtype, sampler, stream, region=region)
+    return draw(shape, dtype, sampler, stream, region=region, engine=engine)
 
 
 def array(
@@ -63,12 +64,14 @@ def array(
     dtype: Any = None,
     chunks: Any = "auto",
     seed: int | Stream | None = None,
+    engine: str | None = None,
 ) -> da.Array:
     """A Dask array equal to ``init(shape, dtype)``, each chunk drawn where it is computed.
 
     Args:
-        init: a :class:`varscale.VarianceScaling` (or preset). Fans come from
-            the full ``shape``.
+        init: a :class:`varscale.VarianceScaling` (or preset; fans come from
+            the full ``shape``) or a standard initializer of a per-element law
+            (:class:`varscale.Normal`, ``TruncatedNormal``, ``Uniform``, ``Constant``).
         shape: the full tensor's shape.
         dtype: ``"float32"`` (None), ``"float64"``, ``"float16"`` or
             ``"bfloat16"``.
@@ -79,6 +82,8 @@ def array(
             here for the whole array, so its chunks are slices of one tensor
             (computing the array twice gives the same values; building it
             twice does not).
+        engine: ``"numba"`` or ``"numpy"`` draws every chunk (None: the
+            default engine); the bits are the same on every engine.
 
     Returns:
         A ``dask.array.Array`` whose name is a deterministic token of the
@@ -106,6 +111,7 @@ def array(
         out_dtype.name,
         sampler,
         stream,
+        engine if engine is None else resolve_engine(engine),
         name=name,
         chunks=normal,
         dtype=out_dtype,

@@ -72,12 +72,14 @@ __all__ = [
 
 
 def write_npy(path: str | os.PathLike[str], init: Any, shape: Any, dtype: Any = None, *, force: bool = False,
-              progress: Progress | None = None, chunk_elems: int = 1 << 24) -> Path:
+              progress: Progress | None = None, chunk_elems: int = 1 << 24, engine: str | None = None) -> Path:
     """Write ``init(shape, dtype)`` to a ``.npy`` file, region by region.
 
     Args:
         path: the target file (its folder must exist).
-        init: a :class:`varscale.VarianceScaling` (or preset); an initializer
+        init: a :class:`varscale.VarianceScaling` (or preset) or a standard
+            initializer of a per-element law (:class:`varscale.Normal`,
+            ``TruncatedNormal``, ``Uniform``, ``Constant``); an initializer
             with ``seed=None`` is given one fresh stream for the whole tensor.
         shape: the full tensor's shape.
         dtype: ``"float32"`` (None), ``"float64"``, ``"float16"`` or
@@ -89,6 +91,8 @@ def write_npy(path: str | os.PathLike[str], init: Any, shape: Any, dtype: Any = 
             :class:`~varscale.InvalidArgumentError` too).
         progress: ``progress(done, total)`` in elements, after each region.
         chunk_elems: elements per region drawn (memory is a small multiple).
+        engine: ``"numba"`` or ``"numpy"`` draws every region (None: the
+            default engine); the bits are the same on every engine.
 
     Returns:
         The target path.
@@ -103,7 +107,7 @@ def write_npy(path: str | os.PathLike[str], init: Any, shape: Any, dtype: Any = 
         True
     """
     target = check_target(path, force, "path")
-    src = Source("array", check_initializer(init), shape, dtype)
+    src = Source("array", check_initializer(init), shape, dtype, engine)
     step = check_chunk_elems(chunk_elems)
     report = check_progress(progress)
     check_space(target, src.size * src.dtype.itemsize, f"shape={src.shape!r} and dtype={src.dtype.name!r}")
