@@ -1,0 +1,120 @@
+"""varscale itself (``varscale.HeNormal(layout="torch")``, ``vs.VarianceScaling(...)``).
+
+varscale's initializers take Keras' parameters plus ``layout`` (the weight's
+layout: ``"tf"`` or ``"torch"``), divide by ``max(1, n)`` and correct the
+truncated normal by 0.8796. A translation to varscale keeps the source's
+layout. Fixed laws are written with the torch facade (absolute bounds).
+
+Example:
+    >>> import varscale as vs
+    >>> vs.parse("vs.HeNormal(layout='torch')").layout
+    'torch'
+    >>> vs.translate("nn.init.xavier_uniform_(w)", to="varscale").code
+    "varscale.GlorotUniform(layout='torch')"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from .._spec import Spec
+from ._base import Framework, OtherInit
+from ._reading import PRESETS, Call, choice, unknown, vs_spec
+from ._writing import PRESET_OF, Bounds, Ctx, contrib_by_scale, keras_scale, num, val
+from .keras import _PARAMS as _KERAS_PARAMS
+from .keras import keras_other
+from .torch import write_torch_fixed
+
+__all__ = ["FRAMEWORKS", "Varscale"]
+
+_FACADE = "varscale.compat.torch.nn.init"
+
+
+def _layout(c: Call) -> str:
+    layout = c.get("layout", "tf")
+    if layout not in ("tf", "torch"):
+        raise c.bad("layout", f"must be 'tf' or 'torch'; received layout={layout!r}")
+    return str(layout)
+
+
+class Varscale(Framework):
+    """varscale's own initializers."""
+
+    name = "varscale"
+    title = "varscale"
+    module = "varscale"
+    layout = None  # the source's
+    absolute_bounds = True  # its fixed laws are written with the torch facade
+    aliases = ("vs",)
+    prefixes = (("varscale",), ("vs",))
+    other: ClassVar[Mapping[str, OtherInit]] = keras_other()
+    names = ("VarianceScaling", "GlorotUniform", "GlorotNormal", "LecunUniform", "LecunNormal", "HeUniform",
+             "HeNormal", *other)
+    get_as = "varscale"
+    facade = "varscale"
+
+    def params(self, func: str) -> tuple[str, ...]:
+        params = _KERAS_PARAMS.get(func, ("seed", "layout", "dtype"))
+        return (*params, "layout") if "layout" not in params else params
+
+    def read(self, c: Call, func: str) -> Spec:
+        if func == "VarianceScaling":
+            scale = c.num("scale", 1.0)
+            mode = c.text("mode", "fan_in").lower()
+            choice(c, "mode", mode, ("fan_in", "fan_out", "fan_avg"))
+            dist = c.text("distribution", "truncated_normal").lower()
+            dist = choice(c, "distribution", dist, ("normal", "truncated_normal", "untruncated_normal", "uniform"))
+            return vs_spec("varscale", scale, mode, "truncated_normal" if dist == "normal" else dist, func,
+                           layout=_layout(c))
+        if func in PRESETS:
+            layout = _layout(c)
+            s, m, d = PRESETS[func]
+            return vs_spec("varscale", s, m, d, func, layout=layout)
+        raise unknown(c.r, func, "varscale", "varscale", c.node.func)
+
+    def other_layout(self, c: Call) -> str:
+        if c.has("layout"):
+            layout = c.text("layout", "tf")
+            if layout not in ("tf", "torch"):
+                raise c.bad("layout", f"must be 'tf' or 'torch'; received layout={layout!r}")
+            return layout
+        return "tf"
+
+    # -- writing ---------------------------------------------------------------------
+    def fan_code(self, ctx: Ctx) -> tuple[str, str] | None:
+        s = ctx.spec
+        if s.mode is None or s.mode == "fan_geo_avg":
+            return None
+        scale = keras_scale(ctx)
+        preset = PRESET_OF.get((scale, s.mode, s.family))  # only the exact preset: no snapping
+        layout = s.layout if isinstance(s.layout, str) else "tf"
+        lay = "" if layout == "tf" else f", layout={layout!r}"
+        if preset:
+            return f"varscale.{preset[0]}({lay.lstrip(', ')})", "exact"
+        return (f"varscale.VarianceScaling(scale={num(scale)}, mode={s.mode!r}, distribution={s.family!r}{lay})",
+                "exact")
+
+    def fixed_code(self, ctx: Ctx, family: str, p: float, k: float) -> tuple[str, str]:
+        return write_torch_fixed(_FACADE, family, p, Bounds(p, k))
+
+    def fixed_mean_code(self, ctx: Ctx, family: str, p: float, k: float, m: float) -> tuple[str, str]:
+        return write_torch_fixed(_FACADE, family, p, Bounds(p, k, m))
+
+    def constant_forms(self) -> tuple[str, str, str]:
+        return ("varscale.Zeros()", "varscale.Ones()", "varscale.Constant({v})")
+
+    def orthogonal_code(self, ctx: Ctx, g: str) -> str:
+        lay = ", layout='torch'" if ctx.spec.layout == "torch" else ""  # flatten as the source's weight does
+        return f"varscale.Orthogonal(gain={g}{lay})"
+
+    def identity_code(self, ctx: Ctx, v: float, g: str) -> tuple[str, str]:
+        ctx.notes.append(f"impossible: varscale has no identity initializer; closest: numpy.eye × {val(v)}, the same "
+                         f"values (no random stream)")
+        return f"lambda shape, dtype='float32': {g} * numpy.eye(shape[0], shape[1], dtype=dtype)", "impossible"
+
+    def contrib_how(self, ctx: Ctx) -> str:
+        return contrib_by_scale(ctx)
+
+
+FRAMEWORKS = (Varscale(),)
