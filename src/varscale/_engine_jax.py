@@ -33,6 +33,14 @@ raw ``uint32[2]`` key) to the stream's (key, stream id) words: the key's two
 data ``[hi, lo]`` is laid out, so ``jax.random.key(s)`` for ``s < 2**32``
 gives varscale seed ``s``), and the stream id is 0 unless given.
 
+**Why parts mirror the NumPy reference line by line.** Philox's rounds, the
+uniform variates, the tails of Φ⁻¹ and the rounding to 16-bit formats are the
+reference's algorithm (:mod:`varscale._engine_numpy`) written again in
+``jax.numpy``/``lax`` (traceable, with :class:`_F` guarding every product):
+the same steps in the same order are what keeps the bits equal. What needs no
+array-library calls is shared: the polynomials and the logarithm's reduction
+(:mod:`varscale._math`), the Philox constants (:mod:`varscale.stream`).
+
 Example:
     >>> import jax, numpy as np
     >>> import varscale as vs
@@ -237,13 +245,7 @@ def _log_fd(t: Any) -> Any:
     import jax.numpy as jnp
     from jax import lax
 
-    bits = lax.bitcast_convert_type(t, jnp.int64)
-    hx = bits >> 32
-    k = (hx >> 20) - 1023
-    hx = hx & 0x000FFFFF
-    i = (hx + 0x95F64) & 0x100000
-    k = k + (i >> 20)
-    mbits = ((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)
+    mbits, k = m.log_split(lax.bitcast_convert_type(t, jnp.int64))
     f = lax.bitcast_convert_type(mbits, jnp.float64) - 1.0
     return m.log_reduced(_F(f), _F(k.astype(jnp.float64))).v
 

@@ -73,41 +73,33 @@ _central = _jit(m.central)
 _tail_near = _jit(m.tail_near)
 _tail_far = _jit(m.tail_far)
 _log_reduced = _jit(m.log_reduced)
+_log_split = _jit(m.log_split)
 
 
-@intrinsic
-def _f64_bits(typingctx: Any, x: Any) -> Any:
-    if x != types.float64:
-        return None
+def _bitcast(src: Any, dst: Any) -> Any:
+    """A Numba intrinsic reinterpreting a ``src`` scalar's bits as ``dst`` (float64 <-> int64)."""
 
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    def typer(typingctx: Any, x: Any) -> Any:
+        if x != src:
+            return None
 
-    return types.int64(types.float64), codegen
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    typer.__name__ = f"_bitcast_{src}_{dst}"  # a name of its own per intrinsic
+    return intrinsic(typer)
 
 
-@intrinsic
-def _bits_f64(typingctx: Any, x: Any) -> Any:
-    if x != types.int64:
-        return None
-
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.int64), codegen
+_f64_bits = _bitcast(types.float64, types.int64)
+_bits_f64 = _bitcast(types.int64, types.float64)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _log_fd(t: float) -> float:
-    bits = _f64_bits(t)
-    hx = bits >> 32
-    k = (hx >> 20) - 1023
-    hx = hx & 0x000FFFFF
-    i = (hx + 0x95F64) & 0x100000
-    k = k + (i >> 20)
-    mb = ((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)
-    f = _bits_f64(mb) - 1.0
-    return _log_reduced(f, np.float64(k))
+    mb, k = _log_split(_f64_bits(t))
+    return _log_reduced(_bits_f64(mb) - 1.0, np.float64(k))
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")

@@ -27,15 +27,8 @@ _K53_MAX = np.uint64(2**53 - 1)
 
 def log_fd(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Natural log of positive normal float64 values (fdlibm reduction + polynomial)."""
-    bits = t.view(np.int64)
-    hx = bits >> 32
-    k = (hx >> 20) - 1023
-    hx = hx & 0x000FFFFF
-    i = (hx + 0x95F64) & 0x100000
-    k = k + (i >> 20)
-    mbits = ((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)
-    f = mbits.view(np.float64) - 1.0
-    return m.log_reduced(f, k.astype(np.float64))
+    mbits, k = m.log_split(t.view(np.int64))
+    return m.log_reduced(mbits.view(np.float64) - 1.0, k.astype(np.float64))
 
 
 def round_to_16(x: npt.NDArray[np.float64], ebits: int, mbits: int) -> npt.NDArray[np.uint16]:

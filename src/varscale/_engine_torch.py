@@ -17,6 +17,15 @@ float64 operations used (``+ - * /``, ``sqrt``, comparisons, bit operations)
 are IEEE-correctly rounded in CUDA, so the bits are the same; the device check
 script ``bench/device_check.py`` verifies it on a machine with a GPU.
 
+**Why parts mirror the NumPy reference line by line.** Philox's rounds, the
+uniform variates, the tails of Φ⁻¹ and the rounding to 16-bit formats are the
+reference's algorithm (:mod:`varscale._engine_numpy`) written again in torch
+ops: the same steps in the same order are what keeps the bits equal, and a
+shared source would need an array-library abstraction over ``np.where`` /
+``torch.where`` and each library's bit casts. What needs no such calls is
+shared: the polynomials and the logarithm's reduction (:mod:`varscale._math`),
+the Philox constants (:mod:`varscale.stream`).
+
 Example:
     >>> import torch
     >>> import varscale as vs
@@ -124,15 +133,8 @@ def _uniforms(idx: torch.Tensor, wide: bool, kw: tuple[int, int, int, int]) -> t
 
 
 def _log_fd(t: torch.Tensor) -> torch.Tensor:
-    bits = t.view(torch.int64)
-    hx = bits >> 32
-    k = (hx >> 20) - 1023
-    hx = hx & 0x000FFFFF
-    i = (hx + 0x95F64) & 0x100000
-    k = k + (i >> 20)
-    mbits = ((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)
-    f = mbits.view(torch.float64) - 1.0
-    return m.log_reduced(f, k.to(torch.float64))
+    mbits, k = m.log_split(t.view(torch.int64))
+    return m.log_reduced(mbits.view(torch.float64) - 1.0, k.to(torch.float64))
 
 
 def _sqrt(x: torch.Tensor) -> torch.Tensor:

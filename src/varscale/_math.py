@@ -82,6 +82,22 @@ def tail_far(r: T) -> T:
     return num / den  # type: ignore[no-any-return]
 
 
+def log_split(bits: T) -> tuple[T, T]:
+    """fdlibm's argument reduction of a positive normal float64 ``x = 2**k * (1 + f)`` given as its int64 bits:
+    the int64 bits of ``1 + f`` (in [sqrt(2)/2, sqrt(2))) and ``k``, for :func:`log_reduced`.
+
+    Only shifts, masks and integer ``+ -``: the same source runs on NumPy and JAX int64 arrays, torch int64
+    tensors and (compiled) Numba int64 scalars; each engine reinterprets the bits as float64 its own way.
+    """
+    b: Any = bits
+    hx = b >> 32
+    k = (hx >> 20) - 1023
+    hx = hx & 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000
+    k = k + (i >> 20)
+    return ((hx | (i ^ 0x3FF00000)) << 32) | (b & 0xFFFFFFFF), k
+
+
 def log_reduced(f: T, dk: T) -> T:
     """log(2**k * (1 + f)) for f in [sqrt(2)/2 - 1, sqrt(2) - 1] (fdlibm general branch)."""
     ff: Any = f
