@@ -11,7 +11,7 @@ absolute. ``initializer('he_normal', shape)`` and layer keywords
 
 Example:
     >>> import varscale as vs
-    >>> s = vs.parse("VarianceScaling(distribution='truncated_normal')")
+    >>> s = vs.parse("mindspore.common.initializer.VarianceScaling(distribution='truncated_normal')")
     >>> s.framework, s.family, s.mindspore_uniform_bug
     ('mindspore', 'uniform', True)
     >>> vs.parse("nn.Dense(3, 4, weight_init='normal')").fixed
