@@ -325,6 +325,38 @@ class Spec:
             how = f"{self.param_factor:.10g}·sqrt(scale/n)"
         return f"N(0, σ'²) truncated to ±{self.cut:g}σ', σ' = {how}, scale = {self.scale:g}, n = {nm}"
 
+    def initializer(self, shape: Any, seed: Any = None) -> Any:
+        """The varscale initializer drawing this law for ``shape`` (read in the spec's layout) from ``seed``'s stream.
+
+        A :class:`~varscale.VarianceScaling` when varscale has the law for every
+        shape, else a standard initializer holding this shape's numbers
+        (:func:`varscale._law.initializer_for`).
+
+        Example:
+            >>> import varscale as vs
+            >>> init = vs.parse("nn.init.kaiming_normal_(w, mode='fan_out')").initializer((64, 3, 3, 3), seed=0)
+            >>> init
+            VarianceScaling(scale=2.0, mode='fan_out', distribution='untruncated_normal', seed=0, layout='torch')
+            >>> w = init((64, 3, 3, 3))
+            >>> w.shape, round(float(w.std()), 2)
+            ((64, 3, 3, 3), 0.06)
+        """
+        from ._law import initializer_for
+
+        return initializer_for(self, shape, seed)
+
+    def density(self, shape: Any, x: Any) -> Any:
+        """The probability density of this law for ``shape`` at ``x`` (float64, the shape of ``x``).
+
+        Example:
+            >>> import varscale as vs
+            >>> round(float(vs.parse("keras.initializers.RandomUniform(-0.5, 0.5)").density((4, 4), 0.0)), 6)
+            1.0
+        """
+        from ._law import density
+
+        return density(self, shape, x)
+
     def describe(self, shape: Any = None) -> dict[str, Any]:
         """Fans, n, parameter, realized std, limit, bounds and formula for ``shape``.
 
@@ -381,3 +413,4 @@ class Spec:
 # ---------------------------------------------------------------------------
 # Framework aliases (dotted prefixes) and the functions each one offers.
 # ---------------------------------------------------------------------------
+
