@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._base import Initializer
 from ._codes import Format
 from ._dtypes import DTypeLike
 from ._errors import InvalidArgumentError
@@ -49,7 +50,7 @@ from ._fans import Layout, resolve_layout
 from ._generate import draw
 from ._plan import Region, Sampler, normal_sampler, uniform_sampler
 from ._validation import ShapeLike
-from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
+from .stream import STREAM_VERSION, Stream, fresh_stream
 
 __all__ = [
     "BASIC_CLASSES",
@@ -137,39 +138,17 @@ def _check_shape(shape: Any) -> tuple[int, ...]:
     return check_shape(shape)
 
 
-class BasicInitializer:
-    """Common base: seed handling, calling, configs. Not used directly."""
+class BasicInitializer(Initializer):
+    """Common base of the standard initializers: their config is their ``_keys`` (and ``seed``). Not used
+    directly."""
 
     _keys: ClassVar[tuple[str, ...]] = ()
     _seeded: ClassVar[bool] = True
-
-    seed: int | dict[str, int] | None
-    _stream: Stream | None = None
-
-    def _init_seed(self, seed: Any) -> None:
-        from ._initializer import seed_to_config
-
-        self._stream = resolve_seed(seed)
-        self.seed = seed_to_config(self._stream)
-
-    # -- numbers -------------------------------------------------------------
-    def sampler(self, shape: tuple[int, ...]) -> Sampler:
-        """The per-element transform for ``shape``."""
-        raise NotImplementedError
 
     def describe(self, shape: ShapeLike) -> BasicDescription:
         """Mean, std, bounds and the formula for ``shape``."""
         raise NotImplementedError
 
-    # -- drawing -------------------------------------------------------------
-    def __call__(
-        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
-    ) -> np.ndarray[Any, Any]:
-        dims = _check_shape(shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
-        return draw(dims, dtype, self.sampler(dims), stream, region=region, engine=engine)
-
-    # -- config --------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-safe config; ``from_config(get_config())`` rebuilds an equal initializer."""
         cfg: dict[str, Any] = {k: getattr(self, k) for k in self._keys}
@@ -181,24 +160,8 @@ class BasicInitializer:
         return cfg
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Any:
-        """Rebuild an initializer from :meth:`get_config`'s dict (unknown keys refused)."""
-        from ._initializer import config_kwargs
-
-        allowed = set(cls._keys) | {"stream_version"} | ({"seed"} if cls._seeded else set())
-        return cls(**config_kwargs(cls.__name__, config, allowed))
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "stream_version")
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return bool(self.get_config() == other.get_config())
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    def _allowed_keys(cls) -> set[str]:
+        return set(cls._keys) | {"stream_version"} | ({"seed"} if cls._seeded else set())
 
 
 class Constant(BasicInitializer):

@@ -398,41 +398,38 @@ def draw(
     stream: Stream,
     region: Region = None,
     engine: str | None = None,
+    *,
+    out: np.ndarray[Any, Any] | None = None,
 ) -> np.ndarray[Any, Any]:
-    """Return ``full[region]`` where ``full`` is the tensor of ``shape`` drawn from ``stream``."""
+    """Return ``full[region]`` where ``full`` is the tensor of ``shape`` drawn from ``stream``.
+
+    ``out``, if given, receives the values without any other allocation of the region's size (a framework
+    tensor's memory filled in place): a C-contiguous array of the region's size in ``dtype``'s storage
+    (float32/float64, or uint16 bits for float16/bfloat16); the result is then ``out`` viewed as ``dtype``.
+    """
     out_dtype, storage, fmt = resolve_dtype(dtype)
     name = resolve_engine(engine)
 
     def guard(out_shape: tuple[int, ...], plan_bytes: int) -> None:
-        # runs before the plan allocates anything of the region's size: the output and the plan's starts
-        check_fits_memory(out_shape, out_dtype, plan_bytes)
+        # runs before the plan allocates anything of the region's size: the output (unless given) and the
+        # plan's starts
+        check_fits_memory(out_shape if out is None else (0,), out_dtype, plan_bytes)
 
     plan = plan_region(shape, region, check=guard)
-    flat = np.empty(plan.size, dtype=storage)
+    if out is None:
+        flat = np.empty(plan.size, dtype=storage)
+    else:
+        flat = out.reshape(-1)
+        if flat.dtype != storage or flat.size != plan.size or not np.shares_memory(flat, out):
+            raise InvalidArgumentError(
+                f"`out` must be a contiguous array of {plan.size} {storage.name} elements; received "
+                f"{out.size} {out.dtype.name} elements."
+            )
     _fill(flat, plan, stream, sampler, fmt, name)
     return flat.view(out_dtype).reshape(plan.out_shape)
 
 
-def draw_into(
-    out: np.ndarray[Any, Any],
-    shape: tuple[int, ...],
-    dtype: DTypeLike,
-    sampler: Sampler,
-    stream: Stream,
-    region: Region = None,
-    engine: str | None = None,
-) -> None:
-    """Write ``full[region]`` into ``out`` (a C-contiguous array of the region's size, in ``dtype``'s
-    storage: float32/float64, or uint16 bits for float16/bfloat16) without any other allocation of its size.
-
-    Same bits as :func:`draw`; used to fill a framework tensor's memory in place.
-    """
-    _, storage, fmt = resolve_dtype(dtype)
-    plan = plan_region(shape, region, check=lambda _, plan_bytes: check_fits_memory((0,), storage, plan_bytes))
-    flat = out.reshape(-1)
-    if flat.dtype != storage or flat.size != plan.size or not np.shares_memory(flat, out):
-        raise InvalidArgumentError(
-            f"`out` must be a contiguous array of {plan.size} {storage.name} elements; received "
-            f"{out.size} {out.dtype.name} elements."
-        )
-    _fill(flat, plan, stream, sampler, fmt, resolve_engine(engine))
+def draw_into(out: np.ndarray[Any, Any], shape: tuple[int, ...], dtype: DTypeLike, sampler: Sampler, stream: Stream,
+              region: Region = None, engine: str | None = None) -> None:
+    """:func:`draw` into ``out`` (see its ``out``): the same bits, written in place."""
+    draw(shape, dtype, sampler, stream, region, engine, out=out)

@@ -18,18 +18,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ._dtypes import DTypeLike
+from ._base import Initializer, config_kwargs, seed_from_config, seed_to_config
 from ._errors import InvalidArgumentError, unknown_name
 from ._fans import Layout, compute_fans, resolve_layout
-from ._generate import draw
 from ._math import TRUNC_STD_2
-from ._plan import Region, Sampler, normal_sampler, uniform_sampler
+from ._plan import Sampler, normal_sampler, uniform_sampler
 from ._validation import ShapeLike, check_scale, check_shape
-from .stream import STREAM_VERSION, Stream, fresh_stream, resolve_seed
+from .stream import STREAM_VERSION, Stream
 
-__all__ = ["DISTRIBUTIONS", "MODES", "Description", "VarianceScaling"]
+# the config helpers live in _base with the Initializer they serve; importable from here too
+__all__ = ["DISTRIBUTIONS", "MODES", "Description", "VarianceScaling", "config_kwargs", "seed_from_config",
+           "seed_to_config"]
 
 MODES = ("fan_avg", "fan_in", "fan_out")
 DISTRIBUTIONS = ("normal", "truncated_normal", "uniform", "untruncated_normal")
@@ -56,47 +55,6 @@ def check_distribution(distribution: Any) -> str:
     if key not in DISTRIBUTIONS:
         raise unknown_name("distribution", distribution, DISTRIBUTIONS)
     return "truncated_normal" if key == "normal" else key
-
-
-def seed_to_config(seed: Stream | None) -> int | dict[str, int] | None:
-    if seed is None:
-        return None
-    if seed.stream == 0:
-        return seed.seed
-    return {"seed": seed.seed, "stream": seed.stream}
-
-
-def seed_from_config(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) != {"seed", "stream"}:
-            raise InvalidArgumentError(
-                f"`seed` as a dict must have exactly the keys 'seed' and 'stream'; received seed={value!r}."
-            )
-        return Stream(value["seed"], value["stream"])
-    return value
-
-
-def config_kwargs(owner: str, config: Any, allowed: Any) -> dict[str, Any]:
-    """The constructor arguments of a ``get_config`` dict: unknown keys and another ``stream_version`` refused,
-    the seed rebuilt (shared by every core initializer's ``from_config``)."""
-    if not isinstance(config, dict):
-        raise TypeError(f"`config` must be a dict; received config={config!r} of type {type(config).__name__}.")
-    unknown = sorted(set(config) - set(allowed))
-    if unknown:
-        raise InvalidArgumentError(
-            f"`config` of {owner} has unknown keys {unknown}; allowed keys are {sorted(allowed)}; "
-            f"received config={config!r}."
-        )
-    kwargs = dict(config)
-    version = kwargs.pop("stream_version", STREAM_VERSION)
-    if isinstance(version, bool) or version != STREAM_VERSION:
-        raise InvalidArgumentError(
-            f"`stream_version` must be {STREAM_VERSION} (this varscale's stream); received "
-            f"stream_version={version!r}: values drawn under another stream version differ."
-        )
-    if "seed" in kwargs:
-        kwargs["seed"] = seed_from_config(kwargs["seed"])
-    return kwargs
 
 
 @dataclass(frozen=True)
@@ -150,7 +108,7 @@ def _layout_name(layout: str | Layout) -> str:
     return layout if isinstance(layout, str) else repr(layout)
 
 
-class VarianceScaling:
+class VarianceScaling(Initializer):
     """Builds a variance-scaling initializer on varscale's counter-based stream.
 
     Args:
@@ -202,8 +160,7 @@ class VarianceScaling:
         self.scale = check_scale(scale)
         self.mode = check_mode(mode)
         self.distribution = check_distribution(distribution)
-        self._stream = resolve_seed(seed)
-        self.seed = seed_to_config(self._stream)
+        self._init_seed(seed)
         # None means "the layout of the place it is used": "tf" when called directly, the
         # framework's own inside varscale.torch / init_model / init_params (an explicit one wins)
         self._layout_given = layout is not None
@@ -271,14 +228,6 @@ class VarianceScaling:
         # ±2σ' in σ' units is exactly ±2 (σ' is a normal float: 2σ' and 2σ'/σ' are exact)
         return normal_sampler(0.0, d.param_std, -2.0 * d.param_std, 2.0 * d.param_std)
 
-    # -- drawing -------------------------------------------------------------
-    def __call__(
-        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
-    ) -> np.ndarray[Any, Any]:
-        dims = check_shape(shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
-        return draw(dims, dtype, self.sampler(dims), stream, region=region, engine=engine)
-
     # -- config --------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-safe config; ``from_config(get_config())`` rebuilds an equal initializer."""
@@ -295,23 +244,3 @@ class VarianceScaling:
     @classmethod
     def _allowed_keys(cls) -> tuple[str, ...]:
         return _CONFIG_KEYS
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> VarianceScaling:
-        """Rebuild an initializer from :meth:`get_config`'s dict.
-
-        Unknown keys and a ``stream_version`` other than this library's are refused.
-        """
-        return cls(**config_kwargs(cls.__name__, config, cls._allowed_keys()))
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "stream_version")
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash(repr(self))

@@ -213,18 +213,22 @@ _TAIL_EXPONENT = 50.0  # the tail quadrature stops where the density is e^-50 of
 _GL_NODES, _GL_WEIGHTS = (tuple(float(v) for v in arr) for arr in __import__("numpy").polynomial.legendre.leggauss(24))
 
 
+def _series(c: float, first: float, k: int) -> float:
+    """e^{−c²/2}·Σ tᵢ for the positive terms t₀ = ``first``, tᵢ = tᵢ₋₁·c²/(2(k+i)+1), summed to 1e-17."""
+    c2 = c * c
+    term = total = first
+    while term > 1e-17 * total:
+        k += 1
+        term *= c2 / (2 * k + 1)
+        total += term
+    return math.exp(-c2 / 2.0) * total
+
+
 def _g0_rel(c: float) -> float:
     """(∫₀^c e^{−x²/2} dx) / c for 0 < c < inf; 1 at c = 0."""
     if c < _SERIES_MAX:
         # e^{−c²/2} Σ_{k≥0} c^{2k}/(2k+1)!!  (positive terms; Abramowitz & Stegun 7.1.6)
-        c2 = c * c
-        term = total = 1.0
-        k = 0
-        while term > 1e-17 * total:
-            k += 1
-            term *= c2 / (2 * k + 1)
-            total += term
-        return math.exp(-c2 / 2.0) * total
+        return _series(c, 1.0, 0)
     return _SQRT_HALF_PI * math.erf(c / math.sqrt(2.0)) / c
 
 
@@ -232,14 +236,7 @@ def _g2_rel(c: float) -> float:
     """(∫₀^c x² e^{−x²/2} dx) / c³ for 0 < c < inf; 1/3 at c = 0."""
     if c < _SERIES_MAX:
         # integrating by parts: e^{−c²/2} Σ_{k≥1} c^{2k−2}/(2k+1)!!
-        c2 = c * c
-        term = total = 1.0 / 3.0
-        k = 1
-        while term > 1e-17 * total:
-            k += 1
-            term *= c2 / (2 * k + 1)
-            total += term
-        return math.exp(-c2 / 2.0) * total
+        return _series(c, 1.0 / 3.0, 1)
     return (_SQRT_HALF_PI * math.erf(c / math.sqrt(2.0)) - c * math.exp(-c * c / 2.0)) / (c * c * c)
 
 
