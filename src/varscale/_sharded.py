@@ -14,11 +14,11 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _files, _folders
+from . import _files, _folders, _resume
 from ._errors import InvalidArgumentError, VarscaleError
 from ._files import atomic_output, check_space, check_target
 from ._provenance import PROVENANCE_KEY, dumps, for_file, make_record
@@ -39,7 +39,6 @@ __all__ = [
     "check_dir_target",
     "parse_size",
     "shard_names",
-    "unfinished",
     "write_safetensors_sharded",
 ]
 
@@ -47,7 +46,6 @@ __all__ = [
 MAX_SHARD_SIZE = "5GB"
 SIZE_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
                "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "B": 1}
-PLAN = ".varscale-resume.json"  # inside the unfinished folder only; never published
 
 
 def parse_size(value: Any, argument: str = "max_shard_size") -> int:
@@ -184,44 +182,6 @@ def resume_plan(shards: Sequence[Shard], index: bytes | None) -> str:
                    "index": None if index is None else hashlib.sha256(index).hexdigest()})
 
 
-def unfinished(path: str | os.PathLike[str]) -> list[Path]:
-    """The hidden unfinished folders (``.<name>.<random>.partial``) an interrupted sharded write left for ``path``."""
-    target = Path(path)
-    prefix = _files.temp_prefix(target)
-    try:
-        entries = list(target.parent.iterdir())
-    except OSError:
-        return []
-    return sorted(p for p in entries if p.name.startswith(prefix) and p.name.endswith(".partial")
-                  and p.is_dir() and not p.is_symlink() and (p / PLAN).is_file())
-
-
-@contextlib.contextmanager
-def locked(plan: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the unfinished folder's plan file (one writer per folder)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock
-        yield
-        return
-    fd = os.open(plan, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BusyError(
-                f"another process is writing {str(plan.parent)!r} (its lock is held); wait for it or stop it "
-                f"before resuming."
-            ) from None
-        yield
-    finally:
-        os.close(fd)
-
-
-class BusyError(InvalidArgumentError):
-    """Another process holds the unfinished folder's lock."""
-
-
 def shard_ok(path: Path, shard: Shard, sample: int) -> bool:
     """A finished shard file is kept on resume if its size and header are the expected ones and sampled regions match."""
     try:
@@ -346,35 +306,18 @@ def write_safetensors_sharded(
             total = sum(s.elems for s in shards)
             report(total, total)
         return target
-    tmp: Path | None = None
-    if resume:
-        found = unfinished(target)
-        same = [p for p in found if read_text(p / PLAN) == plan_text]
-        if found and not same:
-            raise InvalidArgumentError(
-                f"cannot resume {str(target)!r}: {len(found)} unfinished folder(s) for it were made with other "
-                f"arguments (tensors, shapes, dtypes, rules, seed or max_shard_size differ): "
-                f"{', '.join(repr(p.name) for p in found[:3])}. Run with the same arguments, or without resume "
-                f"(and delete those folders)."
-            )
-        tmp = same[-1] if same else None
+    tmp = _resume.find(target, plan_text, "tensors, shapes, dtypes, rules, seed or max_shard_size") if resume \
+        else None
     needed = sum(s.nbytes for s in shards) + (len(index) if index is not None else 0)
     if tmp is not None:
         needed -= sum(s.nbytes for s in shards if (tmp / s.name).is_file())
     check_space(target, max(0, needed), describe(sources))
     fresh = tmp is None
     if tmp is None:
-        tmp = _folders.temp_dir(target)
-        try:
-            (tmp / PLAN).write_text(plan_text)
-        except OSError as err:
-            _folders.remove(tmp)
-            raise _files.write_error(target, err) from err
+        tmp = _resume.start(target, plan_text)
     try:
-        with locked(tmp / PLAN):
-            for leftover in tmp.iterdir():  # a killed writer's half-written shard
-                if leftover.name.endswith(".partial"):
-                    _folders.remove(leftover)
+        with _resume.locked(tmp / _resume.PLAN):
+            _resume.sweep(tmp)  # a killed writer's half-written shard
             total = sum(s.elems for s in shards)
             counter = Counter(total, report)
             todo = []
@@ -396,18 +339,14 @@ def write_safetensors_sharded(
                 with atomic_output(tmp / INDEX_NAME, force=True) as fh:
                     fh.write(index)
             _folders.fsync_tree(tmp)
-            os.unlink(tmp / PLAN)  # from here on the folder is no longer resumable: it is being published
+            os.unlink(tmp / _resume.PLAN)  # from here on the folder is no longer resumable: it is being published
             _folders.install_dir(tmp, target, force, checkpoint_refusal)
     except KeyboardInterrupt as err:
-        if tmp.is_dir() and (tmp / PLAN).exists():
-            err.varscale_partial = str(tmp)  # type: ignore[attr-defined]
-            err.varscale_finished = sum((tmp / s.name).is_file() for s in shards)  # type: ignore[attr-defined]
-            err.varscale_files = len(shards)  # type: ignore[attr-defined]
-        else:
+        if not _resume.keep(err, tmp, sum((tmp / s.name).is_file() for s in shards), len(shards), "shard file(s)"):
             _folders.remove(tmp)
         raise
     except BaseException as err:
-        if not isinstance(err, BusyError):
+        if not isinstance(err, _resume.BusyError):
             _folders.remove(tmp)
         if isinstance(err, OSError) and not isinstance(err, VarscaleError):
             raise _files.write_error(target, err, tmp) from err
@@ -469,10 +408,3 @@ def is_complete(target: Path, shards: Sequence[Shard], index: bytes | None) -> b
     except OSError:
         return False
     return True
-
-
-def read_text(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except (OSError, UnicodeDecodeError):
-        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import math
 import os
 import threading
@@ -20,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _files, _folders
+from . import _files, _folders, _resume
 from ._dtypes import resolve_dtype
 from ._errors import BackendUnavailableError, InvalidArgumentError, VarscaleError
 from ._files import check_space, check_target
-from ._provenance import PROVENANCE_KEY, make_record
+from ._provenance import PROVENANCE_KEY, dumps, entry_of, make_record
 from ._regions import Progress, check_initializer, check_progress
 from ._sources import Source
 from ._validation import check_shape
@@ -135,6 +136,7 @@ def write_zarr(
     provenance: bool | Mapping[str, Any] | None = True,
     storage_options: Mapping[str, Any] | None = None,
     engine: str | None = None,
+    resume: bool = False,
 ) -> Path | str:
     """Write ``init(shape, dtype)`` as a Zarr v3 array, chunk by chunk through Dask.
 
@@ -174,6 +176,20 @@ def write_zarr(
             which :func:`verify` re-draws from; a mapping adds fields; None stores none.
         storage_options: for a URL ``path``, the fsspec file system's options
             (credentials, endpoint).
+        resume: make the write resumable and continue an interrupted one (a
+            local ``path`` only). The hidden folder then holds a plan file
+            (what it is written for: shape, dtype, chunks, compressor, the
+            initializer's config and stream, the record); an interruption
+            (``KeyboardInterrupt``, the CLI's SIGTERM) or a killed process
+            keeps it with its finished chunks. A later call with the same
+            arguments and ``resume=True`` finds it, checks its ``zarr.json``
+            against these arguments, keeps each chunk file that is whole (its
+            size, for an uncompressed store) and whose first and last lines
+            equal the re-drawn ones, and draws the others: the store is byte
+            for byte that of an uninterrupted write. A finished store already
+            at ``path`` made with these arguments is left as it is (a requeued
+            job succeeds); an unfinished folder made with other arguments is
+            refused. Without ``resume`` an interruption removes the folder.
         engine: ``"numba"`` or ``"numpy"`` draws every chunk (None: the
             default engine); the bits are the same on every engine.
 
@@ -198,7 +214,16 @@ def write_zarr(
         True
     """
     url = _files.is_url(path)
-    target = Path("-") if url else check_target(path, force, "path", kind="zarr")
+    if resume and url:
+        raise InvalidArgumentError(f"`resume` needs a local path (an unfinished store is kept beside it); "
+                                   f"received path={str(path)!r} with resume=True.")
+    done_already = False
+    try:
+        target = Path("-") if url else check_target(path, force, "path", kind="zarr")
+    except _files.OutputExistsError:
+        if not resume:
+            raise
+        target, done_already = Path(path), True
     fs_root = url_target(str(path), force, storage_options) if url else None
     check_initializer(init)
     dims = check_shape(shape)
@@ -209,35 +234,60 @@ def write_zarr(
             "no bfloat16 data type); received dtype='bfloat16'. Write bfloat16 with write_safetensors or write_npy."
         )
     codecs = compressors(compressor)
-    src = Source("array", init, dims, out_dtype)  # its one stream: the record's and every chunk's
+    src = Source("array", init, dims, out_dtype, engine)  # its one stream: the record's and every chunk's
     record = None if provenance is None or provenance is False else make_record(
         [src], {} if provenance is True else provenance)
-    if fs_root is None:
-        check_space(target, math.prod(dims) * out_dtype.itemsize,  # before Dask plans chunks or a graph
-                    f"shape={dims!r} and dtype={out_dtype.name!r}")
     zchunks = zarr_chunks(dims, out_dtype, chunks)
     report = check_progress(progress)
+    plan = _Plan(src, zchunks, codecs, compressor, record)
+    if done_already:  # resume=True after a run that finished: the same store is there, nothing to do
+        if not plan.finished(target):
+            raise _files.OutputExistsError(
+                f"`path` names an existing entry that is not the store these arguments make (nothing to resume); "
+                f"received path={os.fspath(path)!r}. Pass force=True (--force) to overwrite it."
+            )
+        if report is not None:
+            report(src.size, src.size)
+        return target
+    tmp = _resume.find(target, plan.text, "shape, dtype, chunks, compressor, initializer or seed") if resume \
+        else None
+    if fs_root is None:
+        check_space(target, plan.nbytes - (_stored_bytes(tmp) if tmp is not None else 0),  # before Dask plans
+                    f"shape={dims!r} and dtype={out_dtype.name!r}")
     import zarr
 
     from . import dask as vdask
 
     arr = vdask.array(init, dims, out_dtype, chunks=zchunks, seed=src.stream, engine=engine)
-    attributes = {PROVENANCE_KEY: record} if record is not None else None
     if fs_root is not None:
         return write_zarr_url(str(path), fs_root, force, storage_options, arr, dims, zchunks, out_dtype, codecs,
-                               attributes, report)
-    tmp = _folders.temp_dir(target)
+                               plan.attributes, report)
+    fresh = tmp is None
+    if tmp is None:
+        tmp = _resume.start(target, plan.text) if resume else _folders.temp_dir(target)
     sink: StoreTarget | None = None
     try:
-        z = zarr.create_array(store=str(tmp), shape=dims, chunks=zchunks if dims else (), dtype=out_dtype,
-                              zarr_format=3, overwrite=True, compressors=codecs, attributes=attributes)
-        sink = StoreTarget(z)
-        fill_zarr(z, sink, arr, dims, zchunks, report)
-        _folders.fsync_tree(tmp)
-        _folders.install_dir(tmp, target, force)
+        with _resume.locked(tmp / _resume.PLAN) if resume else contextlib.nullcontext():
+            if fresh:
+                z = zarr.create_array(store=str(tmp), shape=dims, chunks=zchunks if dims else (), dtype=out_dtype,
+                                      zarr_format=3, overwrite=False, compressors=codecs, attributes=plan.attributes)
+                todo = None
+            else:
+                _resume.sweep(tmp)  # a killed writer's half-written chunk temporaries
+                z = plan.open(tmp, target)
+                todo = plan.missing(z, tmp)
+            sink = StoreTarget(z)
+            fill_zarr(z, sink, arr, dims, zchunks, report, todo)
+            _folders.fsync_tree(tmp)
+            if resume:
+                os.unlink(tmp / _resume.PLAN)  # from here on the folder is no longer resumable: it is being published
+            _folders.install_dir(tmp, target, force)
     except BaseException as err:
         if sink is not None:
             sink.cancel()  # Dask's workers may still hold chunks: no write lands after the removal
+        if isinstance(err, _resume.BusyError) or _resume.keep(err, tmp, _stored_chunks(tmp), plan.nchunks,
+                                                               "chunk(s)"):
+            raise
         _folders.remove(tmp)
         if isinstance(err, OSError) and not isinstance(err, VarscaleError):
             raise _files.write_error(target, err, tmp) from err
@@ -245,9 +295,109 @@ def write_zarr(
     return target
 
 
+def _chunk_region(idx: tuple[int, ...], dims: tuple[int, ...], zchunks: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(slice(i * c, min((i + 1) * c, d)) for i, c, d in zip(idx, zchunks, dims, strict=True))
+
+
+def _stored(tmp: Path) -> list[Path]:
+    """The chunk files stored below ``tmp`` (Zarr v3's default keys: ``c/i/j/...``, ``c`` for 0-d)."""
+    root = tmp / "c"
+    if root.is_file():
+        return [root]
+    return [p for p in root.rglob("*") if p.is_file() and not p.name.endswith(".partial")]
+
+
+def _stored_chunks(tmp: Path) -> int:
+    return len(_stored(tmp)) if tmp.is_dir() else 0
+
+
+def _stored_bytes(tmp: Path) -> int:
+    return sum(p.stat().st_size for p in _stored(tmp))
+
+
+class _Plan:
+    """What a resumable store is written for, and the checks that keep its finished chunks."""
+
+    def __init__(self, src: Source, zchunks: tuple[int, ...], codecs: Any, compressor: Any,
+                 record: dict[str, Any] | None) -> None:
+        self.src, self.zchunks, self.codecs, self.record = src, zchunks, codecs, record
+        self.attributes = {PROVENANCE_KEY: record} if record is not None else None
+        self.grid = tuple(-(-d // c) for d, c in zip(src.shape, zchunks, strict=True))
+        self.nchunks = math.prod(self.grid)
+        self.nbytes = src.size * src.dtype.itemsize
+        self.text = dumps({"kind": "varscale zarr", "version": 1, "shape": list(src.shape), "chunks": list(zchunks),
+                           "dtype": src.dtype.name, "compressor": str(compressor), "source": entry_of(src),
+                           "record": record})
+
+    def metadata_ok(self, z: Any) -> bool:
+        """The store's own metadata (``zarr.json``) says it is this array: shape, chunks, dtype, the record."""
+        want = None if self.record is None else json.loads(dumps(self.record))
+        return (tuple(z.shape) == self.src.shape and tuple(z.chunks) == (self.zchunks if self.src.shape else ())
+                and np.dtype(z.dtype) == self.src.dtype and z.attrs.get(PROVENANCE_KEY) == want
+                and (self.codecs is None) == (not z.compressors))
+
+    def open(self, tmp: Path, target: Path) -> Any:
+        import zarr
+
+        try:
+            z = zarr.open_array(str(tmp), mode="r+")
+            ok = self.metadata_ok(z)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            ok, why = False, f": {err}"
+        else:
+            why = ""
+        if not ok:
+            raise InvalidArgumentError(
+                f"cannot resume {str(target)!r}: the unfinished store {tmp.name!r} has no zarr.json for these "
+                f"arguments{why}. Delete that folder and run again."
+            )
+        return z
+
+    def chunk_ok(self, z: Any, tmp: Path, idx: tuple[int, ...]) -> bool:
+        """A stored chunk is kept if whole (its size, uncompressed) and its first and last lines are the re-drawn ones."""
+        shape = self.src.shape
+        f = tmp / z.metadata.encode_chunk_key(idx)
+        try:
+            if not f.is_file():
+                return False
+            if self.codecs is None and f.stat().st_size != math.prod(self.zchunks) * self.src.dtype.itemsize:
+                return False
+            region = _chunk_region(idx, shape, self.zchunks)
+            got = np.asarray(z[region] if shape else z[...])
+        except (OSError, ValueError, RuntimeError):
+            return False
+        if not shape:
+            return bool(got.tobytes() == self.src.block(()).tobytes())
+        for end in (0, -1):
+            line = tuple(slice(r.start, r.start + 1) if end == 0 else slice(r.stop - 1, r.stop) for r in region[:-1])
+            local = (*(slice(0, 1) if end == 0 else slice(-1, None) for _ in region[:-1]), slice(None))
+            if got[local].tobytes() != self.src.block((*line, region[-1])).tobytes():
+                return False
+        return True
+
+    def missing(self, z: Any, tmp: Path) -> set[tuple[int, ...]]:
+        """The chunks still to draw (each finished one is checked)."""
+        return {idx for idx in np.ndindex(*self.grid) if not self.chunk_ok(z, tmp, tuple(int(i) for i in idx))}
+
+    def finished(self, target: Path) -> bool:
+        """``target`` is the complete store these arguments make (its metadata and every chunk)."""
+        import zarr
+
+        try:
+            z = zarr.open_array(str(target), mode="r")
+            if not self.metadata_ok(z):
+                return False
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return not self.missing(z, target)
+
+
 def fill_zarr(z: Any, sink: StoreTarget, arr: Any, dims: tuple[int, ...], zchunks: tuple[int, ...],
-               report: Progress | None) -> None:
-    """Store the Dask array ``arr`` into ``z`` (through ``sink``) a band of chunk rows at a time."""
+              report: Progress | None, todo: set[tuple[int, ...]] | None = None) -> None:
+    """Store the Dask array ``arr`` into ``z`` (through ``sink``) a band of chunk rows at a time.
+
+    ``todo``: the chunks to store (None: all); a band with some chunks finished stores only its others.
+    """
     import dask.array as da
 
     total = math.prod(dims)
@@ -255,14 +405,24 @@ def fill_zarr(z: Any, sink: StoreTarget, arr: Any, dims: tuple[int, ...], zchunk
         rows = dims[0]
         per_row = total // rows
         band = zchunks[0] * max(1, (4 << 24) // max(1, zchunks[0] * per_row))
+        per_chunk_row = math.prod(-(-d // c) for d, c in zip(dims[1:], zchunks[1:], strict=True))
+        by_row: dict[int, list[tuple[int, ...]]] = {}
+        for idx in sorted(todo or ()):
+            by_row.setdefault(idx[0], []).append(idx)
         for a in range(0, rows, band):
             b = min(rows, a + band)
             region = (slice(a, b), *(slice(None) for _ in dims[1:]))
-            da.store(arr[region], sink, regions=region, lock=False)
+            mine = [i for r in range(a // zchunks[0], -(-b // zchunks[0])) for i in by_row.get(r, [])]
+            if todo is None or len(mine) == per_chunk_row * -(-(b - a) // zchunks[0]):
+                da.store(arr[region], sink, regions=region, lock=False)
+            elif mine:
+                da.store([arr.blocks[i] for i in mine], [sink] * len(mine),
+                         regions=[_chunk_region(i, dims, zchunks) for i in mine], lock=False)
             if report is not None:
                 report(b * per_row, total)
     elif not dims:
-        z[...] = arr.compute()
+        if todo is None or todo:
+            z[...] = arr.compute()
         if report is not None:
             report(1, 1)
 

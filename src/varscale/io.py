@@ -42,12 +42,12 @@ from ._regions import Progress, check_chunk_elems, check_progress
 from ._regions import check_initializer as check_initializer
 from ._regions import fixed_stream as fixed_stream
 from ._regions import regions as regions
+from ._resume import unfinished
 from ._safetensors import INDEX_NAME, write_safetensors
 from ._sharded import (
     MAX_SHARD_SIZE,
     parse_size,
     shard_names,
-    unfinished,
     write_safetensors_sharded,
 )
 from ._sharded import check_dir_target as _check_dir_target  # noqa: F401 - the CLI's name for it
