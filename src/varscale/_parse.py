@@ -24,12 +24,12 @@ import json
 import re
 import warnings
 from dataclasses import replace
-from typing import Any
 
 from ._errors import InvalidArgumentError
 from ._spec import FAMILIES, Spec, truncated_std_factor
 from .frameworks import Framework, all_frameworks, get, names
-from .frameworks._reading import ParseError, Reader, clean_cut, unknown
+from .frameworks._reading import ParseError, Reader, unknown
+from .frameworks.varscale import spec_from_basic
 
 __all__ = ["FAMILIES", "FRAMEWORKS", "ParseError", "Spec", "parse", "read_node", "spec_from_basic",
            "truncated_std_factor"]
@@ -180,48 +180,6 @@ def _rule_spec(r: Reader, node: ast.Call, func: str) -> Spec | None:
     except (InvalidArgumentError, TypeError, ValueError) as err:
         raise r.fail(str(err).split("; received")[0], node) from None
     return replace(spec_from_basic(init), call=func)
-
-
-def spec_from_basic(init: Any) -> Spec:
-    """The :class:`Spec` of one of varscale's basic initializers (Zeros, Ones, Constant, Normal,
-    TruncatedNormal, Uniform, Orthogonal); fan-based ones go through :func:`varscale.translate`'s own path.
-
-    Example:
-        >>> import varscale as vs
-        >>> s = spec_from_basic(vs.Normal(mean=1.0, std=0.02))
-        >>> s.family, s.fixed, s.mean
-        ('untruncated_normal', 0.02, 1.0)
-    """
-    from ._basic import Constant, Normal, Orthogonal, TruncatedNormal, Uniform
-
-    name = type(init).__name__
-    if isinstance(init, Constant):
-        return Spec("varscale", "constant", None, None, fixed=float(init.value), call=name)
-    if isinstance(init, Orthogonal):
-        return Spec("varscale", "orthogonal", None, None, fixed=float(init.gain), layout=init.layout, call=name)
-    if isinstance(init, TruncatedNormal):
-        m, sd, a, b = init.mean, init.std, init.a, init.b
-        if a - m != -(b - m):
-            raise InvalidArgumentError(
-                f"`init`: only bounds symmetric about the mean translate; received mean={m!r}, a={a!r}, b={b!r}."
-            )
-        return Spec("varscale", "truncated_normal", None, None, fixed=sd, cut=clean_cut((b - m) / sd),
-                    absolute_bounds=True, mean=m, layout="torch", call=name)
-    if isinstance(init, Normal):
-        if not init.std > 0:
-            raise InvalidArgumentError(f"`init`: std must be positive to translate; received std={init.std!r}.")
-        return Spec("varscale", "untruncated_normal", None, None, fixed=init.std, mean=init.mean, layout="torch",
-                    call=name)
-    if isinstance(init, Uniform):
-        lo, hi = init.a, init.b
-        if not hi > lo:
-            raise InvalidArgumentError(f"`init`: the range must not be empty; received a={lo!r}, b={hi!r}.")
-        half, mid = ((hi, 0.0) if lo == -hi else ((hi - lo) / 2.0, (lo + hi) / 2.0))
-        return Spec("varscale", "uniform", None, None, fixed=half, mean=mid, layout="torch", call=name)
-    if hasattr(init, "spec"):  # a rule's framework expression (SpecInitializer)
-        return init.spec  # type: ignore[no-any-return]
-    raise InvalidArgumentError(f"`init` of type {name} has no Spec; received init={init!r}.")
-
 
 
 def _parse_json(source: str, legacy: bool) -> Spec:

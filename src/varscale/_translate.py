@@ -30,12 +30,13 @@ from ._basic import BasicInitializer
 from ._errors import InvalidArgumentError
 from ._initializer import VarianceScaling
 from ._math import TRUNC_STD_2
-from ._parse import parse, spec_from_basic
+from ._parse import parse
 from ._spec import OTHER_FAMILIES, Spec
 from ._translate_file import FileRow, find_initializers, translate_file
 from ._validation import check_shape
 from .frameworks import all_frameworks, get, names, target
 from .frameworks._writing import Ctx, UnrepresentableError, num, val
+from .frameworks.varscale import spec_from_basic, spec_from_initializer
 
 __all__ = [
     "TARGETS", "TARGET_ALIASES", "FileRow", "Translation", "UnrepresentableNumberError", "find_initializers",
@@ -127,25 +128,6 @@ def to_layout(shape: tuple[int, ...], src: str, dst: str) -> tuple[int, ...]:
     if src == "tf":
         return (shape[-1], shape[-2], *shape[:-2])
     return (*shape[2:], shape[1], shape[0])
-
-
-def spec_from_initializer(init: VarianceScaling, source: str = "") -> Spec:
-    """The :class:`Spec` of a varscale initializer.
-
-    Example:
-        >>> import varscale as vs
-        >>> spec_from_initializer(vs.HeUniform()).scale
-        2.0
-    """
-    layout = init.layout
-    if init.distribution == "uniform":
-        spec = Spec("varscale", "uniform", init.scale, init.mode, layout=layout)
-    elif init.distribution == "untruncated_normal":
-        spec = Spec("varscale", "untruncated_normal", init.scale, init.mode, layout=layout)
-    else:
-        spec = Spec("varscale", "truncated_normal", init.scale, init.mode, param_factor=1 / TRUNC_STD_2, cut=2.0,
-                    layout=layout)
-    return replace(spec, call=type(init).__name__, source=source or repr(init))
 
 
 # ---------------------------------------------------------------------------

@@ -16,17 +16,23 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._errors import InvalidArgumentError
+from .._math import TRUNC_STD_2
 from .._spec import Spec
 from ._base import Framework, OtherInit
-from ._reading import PRESETS, Call, choice, unknown, vs_spec
+from ._reading import PRESETS, Call, choice, clean_cut, unknown, vs_spec
 from ._writing import PRESET_OF, Bounds, Ctx, contrib_by_scale, keras_scale, num, val
 from .keras import _PARAMS as _KERAS_PARAMS
 from .keras import keras_other
 from .torch import write_torch_fixed
 
-__all__ = ["FRAMEWORKS", "Varscale"]
+if TYPE_CHECKING:
+    from .._initializer import VarianceScaling
+
+__all__ = ["FRAMEWORKS", "Varscale", "spec_from_basic", "spec_from_initializer"]
 
 _FACADE = "varscale.compat.torch.nn.init"
 
@@ -115,6 +121,66 @@ class Varscale(Framework):
 
     def contrib_how(self, ctx: Ctx) -> str:
         return contrib_by_scale(ctx)
+
+
+def spec_from_basic(init: Any) -> Spec:
+    """The :class:`Spec` of one of varscale's basic initializers (Zeros, Ones, Constant, Normal,
+    TruncatedNormal, Uniform, Orthogonal); fan-based ones go through :func:`varscale.translate`'s own path.
+
+    Example:
+        >>> import varscale as vs
+        >>> s = spec_from_basic(vs.Normal(mean=1.0, std=0.02))
+        >>> s.family, s.fixed, s.mean
+        ('untruncated_normal', 0.02, 1.0)
+    """
+    from .._basic import Constant, Normal, Orthogonal, TruncatedNormal, Uniform
+
+    name = type(init).__name__
+    if isinstance(init, Constant):
+        return Spec("varscale", "constant", None, None, fixed=float(init.value), call=name)
+    if isinstance(init, Orthogonal):
+        return Spec("varscale", "orthogonal", None, None, fixed=float(init.gain), layout=init.layout, call=name)
+    if isinstance(init, TruncatedNormal):
+        m, sd, a, b = init.mean, init.std, init.a, init.b
+        if a - m != -(b - m):
+            raise InvalidArgumentError(
+                f"`init`: only bounds symmetric about the mean translate; received mean={m!r}, a={a!r}, b={b!r}."
+            )
+        return Spec("varscale", "truncated_normal", None, None, fixed=sd, cut=clean_cut((b - m) / sd),
+                    absolute_bounds=True, mean=m, layout="torch", call=name)
+    if isinstance(init, Normal):
+        if not init.std > 0:
+            raise InvalidArgumentError(f"`init`: std must be positive to translate; received std={init.std!r}.")
+        return Spec("varscale", "untruncated_normal", None, None, fixed=init.std, mean=init.mean, layout="torch",
+                    call=name)
+    if isinstance(init, Uniform):
+        lo, hi = init.a, init.b
+        if not hi > lo:
+            raise InvalidArgumentError(f"`init`: the range must not be empty; received a={lo!r}, b={hi!r}.")
+        half, mid = ((hi, 0.0) if lo == -hi else ((hi - lo) / 2.0, (lo + hi) / 2.0))
+        return Spec("varscale", "uniform", None, None, fixed=half, mean=mid, layout="torch", call=name)
+    if hasattr(init, "spec"):  # a rule's framework expression (SpecInitializer)
+        return init.spec  # type: ignore[no-any-return]
+    raise InvalidArgumentError(f"`init` of type {name} has no Spec; received init={init!r}.")
+
+
+def spec_from_initializer(init: VarianceScaling, source: str = "") -> Spec:
+    """The :class:`Spec` of a varscale initializer.
+
+    Example:
+        >>> import varscale as vs
+        >>> spec_from_initializer(vs.HeUniform()).scale
+        2.0
+    """
+    layout = init.layout
+    if init.distribution == "uniform":
+        spec = Spec("varscale", "uniform", init.scale, init.mode, layout=layout)
+    elif init.distribution == "untruncated_normal":
+        spec = Spec("varscale", "untruncated_normal", init.scale, init.mode, layout=layout)
+    else:
+        spec = Spec("varscale", "truncated_normal", init.scale, init.mode, param_factor=1 / TRUNC_STD_2, cut=2.0,
+                    layout=layout)
+    return replace(spec, call=type(init).__name__, source=source or repr(init))
 
 
 FRAMEWORKS = (Varscale(),)
