@@ -90,7 +90,16 @@ class Initializer:
         self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
     ) -> np.ndarray[Any, Any]:
         dims = check_shape(shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
+        return self._draw(dims, dtype, self._call_stream(), region, engine)
+
+    def _call_stream(self) -> Stream:
+        """The stream of one call: the seed's, else fresh OS entropy."""
+        return self._stream if self._stream is not None else fresh_stream()
+
+    def _draw(
+        self, dims: tuple[int, ...], dtype: DTypeLike, stream: Stream, region: Region, engine: str | None
+    ) -> np.ndarray[Any, Any]:
+        """The values of one call (element by element from :meth:`sampler`, unless a subclass draws otherwise)."""
         return draw(dims, dtype, self.sampler(dims), stream, region=region, engine=engine)
 
     def get_config(self) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from ._fans import Layout, resolve_layout
 from ._generate import draw
 from ._plan import Region, Sampler, normal_sampler, uniform_sampler
 from ._validation import ShapeLike
-from .stream import STREAM_VERSION, Stream, fresh_stream
+from .stream import STREAM_VERSION, Stream
 
 __all__ = [
     "BASIC_CLASSES",
@@ -188,15 +188,22 @@ class Constant(BasicInitializer):
         dims = _check_shape(shape)
         return BasicDescription(dims, self.value, 0.0, (self.value, self.value), f"constant {self.value!r}")
 
-    def __call__(
-        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
-    ) -> np.ndarray[Any, Any]:
-        dims = _check_shape(shape)
+    def _call_stream(self) -> Stream:
         # a constant needs no stream: any fixed key gives the same bits
-        return draw(dims, dtype, self.sampler(dims), Stream(0, 0), region=region, engine=engine)
+        return Stream(0, 0)
 
 
-class Zeros(Constant):
+class _Fixed(Constant):
+    """A constant without arguments: its value is the class attribute ``_value``."""
+
+    _keys = ()
+    _value: ClassVar[float] = 0.0
+
+    def __init__(self) -> None:
+        super().__init__(self._value)
+
+
+class Zeros(_Fixed):
     """Every element is zero.
 
     Example:
@@ -205,13 +212,10 @@ class Zeros(Constant):
         [0.0, 0.0, 0.0]
     """
 
-    _keys = ()
-
-    def __init__(self) -> None:
-        super().__init__(0.0)
+    _value = 0.0
 
 
-class Ones(Constant):
+class Ones(_Fixed):
     """Every element is one.
 
     Example:
@@ -220,10 +224,7 @@ class Ones(Constant):
         [1.0, 1.0]
     """
 
-    _keys = ()
-
-    def __init__(self) -> None:
-        super().__init__(1.0)
+    _value = 1.0
 
 
 class Normal(BasicInitializer):
@@ -409,13 +410,11 @@ class Orthogonal(BasicInitializer):
         out: np.ndarray[Any, Any] = (self.gain * q).reshape(dims)
         return out
 
-    def __call__(
-        self, shape: ShapeLike, dtype: DTypeLike = None, *, region: Region = None, engine: str | None = None
+    def _draw(
+        self, dims: tuple[int, ...], dtype: DTypeLike, stream: Stream, region: Region, engine: str | None
     ) -> np.ndarray[Any, Any]:
         from ._plan import plan_region
 
-        dims = _check_shape(shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
         plan_region(dims, region)  # validates the region before the work
         full = self.matrix(dims, stream)
         return round_float64(full if region is None else full[region], dtype)
