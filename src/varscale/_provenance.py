@@ -107,13 +107,13 @@ def redraw(name: str, entry: Any, record: Mapping[str, Any], shape: tuple[int, .
     if not isinstance(entry, Mapping):
         return "no record for this tensor"
     if "rule" in entry and isinstance(entry["rule"], str):
+        from ._forms import rule_from_text
         from ._rules import BoundPlan, plan_param, resolve
-        from .cli import _cli_rule
 
         seed = record.get("seed")
         if isinstance(seed, bool) or not isinstance(seed, int):
             return "the record has no integer seed"
-        init = resolve(_cli_rule(entry["rule"]), layout=str(entry.get("layout") or "tf"),
+        init = resolve(rule_from_text(entry["rule"]), layout=str(entry.get("layout") or "tf"),
                        where=f"recorded rule {entry['rule']!r}")
         bound = BoundPlan(plan_param(init, shape, str(entry.get("fans") or "tf")), derive_stream(seed, name))
         return lambda region: bound.block(shape, dtype, region)
