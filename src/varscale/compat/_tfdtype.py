@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import missing_extra
+from ._kit import FLOATING, as_tensor
 
 __all__ = [
     "FLOATING",
@@ -33,9 +33,6 @@ __all__ = [
     "storage_name",
     "to_tf_tensor",
 ]
-
-#: The floating dtypes varscale draws, by TensorFlow name.
-FLOATING = ("float16", "bfloat16", "float32", "float64")
 
 # TensorFlow's DType names (tensorflow/python/framework/dtypes.py), enough for
 # as_dtype to accept what TF accepts and for the messages to print TF's names.
@@ -134,8 +131,4 @@ def storage_name(dtype: DType) -> str:
 
 def to_tf_tensor(array: np.ndarray[Any, Any]) -> Any:
     """``tf.convert_to_tensor(array)``, importing TensorFlow only now."""
-    try:
-        import tensorflow as tf
-    except ImportError as err:
-        raise missing_extra("tensorflow", "tensorflow", "as_tensor=True") from err
-    return tf.convert_to_tensor(array)
+    return as_tensor(array, "tensorflow")

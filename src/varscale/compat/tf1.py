@@ -66,9 +66,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._generate import draw
-from .._math import TRUNC_STD_2
 from .._plan import Sampler, normal_sampler, uniform_sampler
-from ..stream import Stream, fresh_stream
+from ..stream import Stream
+from ._kit import (
+    PRESETS,
+    TRUNC_STD_2,
+    law_sampler,
+    mean_sampler,
+    np_dtype,
+    scalar,
+    select_n,
+    stream_or_fresh,
+    tf_fans,
+    tf_seed_stream,
+    variance_law,
+)
 from ._tfdtype import (
     DType,
     as_dtype,
@@ -126,14 +138,6 @@ __all__ = [
 TRUNCATED_STD = TRUNC_STD_2  # the one definition: varscale._math
 
 
-def _seed_stream(seed: Any) -> Stream | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"`seed` must be None or a Python integer; received seed={seed!r}.")
-    return Stream(int(seed) % 2**64, 0)
-
-
 def _assert_float_dtype(dtype: DType) -> DType:
     if not dtype.is_floating:
         raise ValueError(f"Argument `dtype` is expected to be floating point. Received: {dtype}.")
@@ -141,21 +145,8 @@ def _assert_float_dtype(dtype: DType) -> DType:
 
 
 def _compute_fans(shape: Sequence[int]) -> tuple[int, int]:
-    """TF's ``init_ops._compute_fans``: (fan_in, fan_out) as ints."""
-    if len(shape) < 1:
-        fan_in = fan_out = 1
-    elif len(shape) == 1:
-        fan_in = fan_out = shape[0]
-    elif len(shape) == 2:
-        fan_in = shape[0]
-        fan_out = shape[1]
-    else:
-        receptive_field_size = 1
-        for dim in shape[:-2]:
-            receptive_field_size *= dim
-        fan_in = shape[-2] * receptive_field_size
-        fan_out = shape[-1] * receptive_field_size
-    return int(fan_in), int(fan_out)
+    """TF's ``init_ops._compute_fans``: (fan_in, fan_out) as ints (Keras' rules)."""
+    return tf_fans(shape)
 
 
 class PartitionInfo:
@@ -270,7 +261,24 @@ def _region(shape: tuple[int, ...], partition_info: Any) -> tuple[tuple[int, ...
     return full, tuple(slice(o, o + s) for o, s in zip(offset, shape, strict=True))
 
 
-class VarianceScaling:
+class _Configured:
+    """What every TF1 initializer shares: ``get_config``, ``from_config`` (``cls(**config)``, as TensorFlow
+    does) and a repr of the config."""
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """``cls(**config)``, as TensorFlow does."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class VarianceScaling(_Configured):
     """Builds TF1's ``VarianceScaling`` initializer (``tf.compat.v1.variance_scaling_initializer``).
 
     Args:
@@ -329,7 +337,7 @@ class VarianceScaling:
         self.seed = seed
         self.dtype = _assert_float_dtype(as_dtype(dtype))
         self.legacy_normal = legacy_normal
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def describe(self, shape: Sequence[int], partition_info: Any = None) -> dict[str, Any]:
         """Fans (from ``partition_info.full_shape`` when given), ``n`` and the draw's parameters.
@@ -341,42 +349,14 @@ class VarianceScaling:
         """
         scale_shape = shape if partition_info is None else partition_info.full_shape
         fan_in, fan_out = _compute_fans(scale_shape)
-        scale = float(self.scale)
-        if self.mode == "fan_in":
-            n = max(1.0, fan_in)
-        elif self.mode == "fan_out":
-            n = max(1.0, fan_out)
-        else:
-            n = max(1.0, (fan_in + fan_out) / 2.0)
-        scale /= n
-        base = {"fan_in": fan_in, "fan_out": fan_out, "n": n}
-        if self.distribution in ("normal", "truncated_normal"):
-            if self.distribution == "normal" and self.legacy_normal:
-                stddev = math.sqrt(scale)
-            else:
-                stddev = math.sqrt(scale) / TRUNCATED_STD
-            return base | {
-                "distribution": "truncated_normal", "stddev": stddev, "limit": None,
-                "bounds": (-2.0 * stddev, 2.0 * stddev),
-            }
-        if self.distribution == "untruncated_normal":
-            stddev = math.sqrt(scale)
-            return base | {
-                "distribution": "untruncated_normal", "stddev": stddev, "limit": None,
-                "bounds": (-math.inf, math.inf),
-            }
-        limit = math.sqrt(3.0 * scale)
-        return base | {"distribution": "uniform", "stddev": None, "limit": limit, "bounds": (-limit, limit)}
+        n = max(1.0, select_n(self.mode, fan_in, fan_out))
+        legacy = self.distribution == "normal" and self.legacy_normal
+        law = variance_law(float(self.scale), n, self.distribution, corrected=not legacy)
+        return {"fan_in": fan_in, "fan_out": fan_out, "n": n} | law
 
     def sampler(self, shape: Sequence[int], partition_info: Any = None) -> Sampler:
         """The varscale sampler (fans from the full shape when partitioned)."""
-        d = self.describe(shape, partition_info)
-        if d["distribution"] == "uniform":
-            return uniform_sampler(-d["limit"], d["limit"])
-        if d["distribution"] == "untruncated_normal":
-            return normal_sampler(0.0, d["stddev"])
-        s = d["stddev"]
-        return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
+        return law_sampler(self.describe(shape, partition_info))
 
     def __call__(
         self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False
@@ -397,7 +377,7 @@ class VarianceScaling:
         dtype = self.dtype if dtype is None else as_dtype(dtype)
         name = storage_name(dtype)
         dims = tuple(int(d) for d in shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
+        stream = stream_or_fresh(self._stream)
         sampler = self.sampler(dims, partition_info)
         if partition_info is None:
             out = draw(dims, name, sampler, stream)
@@ -418,15 +398,6 @@ class VarianceScaling:
         if self.legacy_normal:
             config["legacy_normal"] = True
         return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> VarianceScaling:
-        """``cls(**config)``, as TensorFlow does."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 #: ``tf.compat.v1.variance_scaling_initializer`` is the class itself.
@@ -450,7 +421,7 @@ class GlorotUniform(VarianceScaling):
         # TF's quirk, mirrored: ``dtype`` is accepted and dropped (not passed on, not
         # validated), so calls default to float32 and the config says "float32".
         del dtype
-        super().__init__(scale=1.0, mode="fan_avg", distribution="uniform", seed=seed)
+        super().__init__(*PRESETS["glorot_uniform"], seed=seed)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed, "dtype": self.dtype.name}
@@ -467,7 +438,7 @@ class GlorotNormal(VarianceScaling):
         # TF's quirk, mirrored: ``dtype`` is accepted and dropped (not passed on, not
         # validated), so calls default to float32 and the config says "float32".
         del dtype
-        super().__init__(scale=1.0, mode="fan_avg", distribution="truncated_normal", seed=seed)
+        super().__init__(*PRESETS["glorot_normal"], seed=seed)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed, "dtype": self.dtype.name}
@@ -479,22 +450,22 @@ glorot_normal_initializer = GlorotNormal
 
 def lecun_normal(seed: int | None = None) -> VarianceScaling:
     """``tf.compat.v1.initializers.lecun_normal``: ``VarianceScaling(1., "fan_in", "truncated_normal")``."""
-    return VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal", seed=seed)
+    return VarianceScaling(*PRESETS["lecun_normal"], seed=seed)
 
 
 def lecun_uniform(seed: int | None = None) -> VarianceScaling:
     """``tf.compat.v1.initializers.lecun_uniform``: ``VarianceScaling(1., "fan_in", "uniform")``."""
-    return VarianceScaling(scale=1.0, mode="fan_in", distribution="uniform", seed=seed)
+    return VarianceScaling(*PRESETS["lecun_uniform"], seed=seed)
 
 
 def he_normal(seed: int | None = None) -> VarianceScaling:
     """``tf.compat.v1.initializers.he_normal``: ``VarianceScaling(2., "fan_in", "truncated_normal")``."""
-    return VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal", seed=seed)
+    return VarianceScaling(*PRESETS["he_normal"], seed=seed)
 
 
 def he_uniform(seed: int | None = None) -> VarianceScaling:
     """``tf.compat.v1.initializers.he_uniform``: ``VarianceScaling(2., "fan_in", "uniform")``."""
-    return VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=seed)
+    return VarianceScaling(*PRESETS["he_uniform"], seed=seed)
 
 
 # -- the rest of init_ops (v1): random_uniform / random_normal / truncated_normal / orthogonal initializers,
@@ -519,32 +490,18 @@ def _numpy_dtype(dtype: DType) -> Any:
     """The NumPy dtype of a TF dtype (ml_dtypes for bfloat16 / float8)."""
     import numpy as np
 
-    name = dtype.name
-    if name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
-        import ml_dtypes
-
-        return np.dtype(getattr(ml_dtypes, name))
-    if name == "string":
+    if dtype.name == "string":
         return np.dtype(object)
     try:
-        return np.dtype(name)
+        return np_dtype(dtype.name)
     except TypeError:
-        raise TypeError(f"`dtype` {name!r} cannot hold an initializer's values.") from None
+        raise TypeError(f"`dtype` {dtype.name!r} cannot hold an initializer's values.") from None
 
 
-def _scalar(value: Any, argument: str, cls: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"`{argument}` of {cls} must be a scalar; received {argument}={value!r} of type {type(value).__name__}."
-        ) from None
-    if not math.isfinite(out):
-        raise ValueError(f"`{argument}` of {cls} must be finite; received {argument}={value!r}.")
-    return out
+_scalar = scalar
 
 
-class _Random:
+class _Random(_Configured):
     """A TF1 random initializer: ``seed`` (None: fresh values every call; an int: the same values every call),
     ``dtype``, and ``partition_info`` (the partition is that slice of the unpartitioned draw)."""
 
@@ -570,24 +527,12 @@ class _Random:
 
     def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
         name = storage_name(dtype)
-        stream = self._stream if self._stream is not None else fresh_stream()
+        stream = stream_or_fresh(self._stream)
         sampler = self._sampler(dtype)
         if partition_info is None:
             return draw(dims, name, sampler, stream)
         full, region = _region(dims, partition_info)
         return draw(full, name, sampler, stream, region=region)
-
-    def get_config(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Any:
-        """``cls(**config)``, as TensorFlow does."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class RandomUniform(_Random):
@@ -611,7 +556,7 @@ class RandomUniform(_Random):
         self.maxval = maxval
         self.seed = seed
         self.dtype = as_dtype(dtype)
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def _bounds(self, dtype: DType) -> tuple[float, float]:
         if self.maxval is None and not dtype.is_floating:
@@ -635,7 +580,7 @@ class RandomUniform(_Random):
         lo, hi = self._bounds(dtype)
         if not lo < hi:
             raise ValueError(f"Need minval < maxval, got {int(lo)} >= {int(hi)}")
-        stream = self._stream if self._stream is not None else fresh_stream()
+        stream = stream_or_fresh(self._stream)
         unit = uniform_sampler(0.0, 1.0)
         if partition_info is None:
             u = draw(dims, "float64", unit, stream)
@@ -669,11 +614,11 @@ class RandomNormal(_Random):
         self.stddev = stddev
         self.seed = seed
         self.dtype = _assert_float_dtype(as_dtype(dtype))
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def _sampler(self, dtype: DType) -> Sampler:
         name = type(self).__name__
-        return normal_sampler(_scalar(self.mean, "mean", name), abs(_scalar(self.stddev, "stddev", name)))
+        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=False)
 
     def get_config(self) -> dict[str, Any]:
         """TF's config: ``mean``, ``stddev``, ``seed``, ``dtype`` (a name)."""
@@ -695,11 +640,7 @@ class TruncatedNormal(RandomNormal):
 
     def _sampler(self, dtype: DType) -> Sampler:
         name = type(self).__name__
-        mean = _scalar(self.mean, "mean", name)
-        s = abs(_scalar(self.stddev, "stddev", name))
-        if s == 0.0:
-            return normal_sampler(mean, 0.0)
-        return normal_sampler(mean, s, mean - 2.0 * s, mean + 2.0 * s)
+        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=True)
 
 
 class Orthogonal(_Random):
@@ -725,7 +666,7 @@ class Orthogonal(_Random):
         self.gain = gain
         self.dtype = _assert_float_dtype(as_dtype(dtype))
         self.seed = seed
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def _draw(self, dims: tuple[int, ...], dtype: DType, partition_info: Any) -> Any:
         from .._basic import Orthogonal as _Orthogonal
@@ -735,7 +676,7 @@ class Orthogonal(_Random):
             raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
                              f"two-dimensional. Received shape={list(dims)}")
         name = storage_name(dtype)
-        stream = self._stream if self._stream is not None else fresh_stream()
+        stream = stream_or_fresh(self._stream)
         gain = _scalar(self.gain, "gain", "Orthogonal")
         return round_float64(_Orthogonal(gain=gain, layout="tf").matrix(dims, stream), name)
 
@@ -744,7 +685,7 @@ class Orthogonal(_Random):
         return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
 
 
-class _Exact:
+class _Exact(_Configured):
     """A TF1 constant initializer: no randomness, any dtype TF can hold."""
 
     dtype: DType
@@ -752,17 +693,24 @@ class _Exact:
     def get_config(self) -> dict[str, Any]:
         return {"dtype": self.dtype.name}
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Any:
-        """``cls(**config)``, as TensorFlow does."""
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+class _Fill(_Exact):
+    """Every element ``_value``, in any dtype TF can hold."""
+
+    _value = 0
+
+    def __init__(self, dtype: Any = float32) -> None:
+        self.dtype = as_dtype(dtype)
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
+        """A NumPy array of ``_value`` (``as_tensor=True``: a ``tf.Tensor``)."""
+        import numpy as np
+
+        out = np.full(_dims(shape), self._value, dtype=_numpy_dtype(self.dtype if dtype is None else as_dtype(dtype)))
+        return to_tf_tensor(out) if as_tensor else out
 
 
-class Zeros(_Exact):
+class Zeros(_Fill):
     """TF1's ``zeros_initializer(dtype=float32)``: every element 0.
 
     Example:
@@ -771,18 +719,10 @@ class Zeros(_Exact):
         [[0, 0], [0, 0]]
     """
 
-    def __init__(self, dtype: Any = float32) -> None:
-        self.dtype = as_dtype(dtype)
-
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
-        """A NumPy array of zeros (``as_tensor=True``: a ``tf.Tensor``)."""
-        import numpy as np
-
-        out = np.zeros(_dims(shape), dtype=_numpy_dtype(self.dtype if dtype is None else as_dtype(dtype)))
-        return to_tf_tensor(out) if as_tensor else out
+    _value = 0
 
 
-class Ones(_Exact):
+class Ones(_Fill):
     """TF1's ``ones_initializer(dtype=float32)``: every element 1.
 
     Example:
@@ -791,15 +731,7 @@ class Ones(_Exact):
         [1.0, 1.0, 1.0]
     """
 
-    def __init__(self, dtype: Any = float32) -> None:
-        self.dtype = as_dtype(dtype)
-
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None, *, as_tensor: bool = False) -> Any:
-        """A NumPy array of ones (``as_tensor=True``: a ``tf.Tensor``)."""
-        import numpy as np
-
-        out = np.ones(_dims(shape), dtype=_numpy_dtype(self.dtype if dtype is None else as_dtype(dtype)))
-        return to_tf_tensor(out) if as_tensor else out
+    _value = 1
 
 
 class Constant(_Exact):
@@ -961,7 +893,7 @@ class _ConvBase(_Random):
         self.gain = gain
         self.dtype = _assert_float_dtype(as_dtype(dtype))
         self.seed = seed
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
         raise NotImplementedError
@@ -970,7 +902,7 @@ class _ConvBase(_Random):
         from .._basic import round_float64
 
         name = storage_name(dtype)
-        stream = self._stream if self._stream is not None else fresh_stream()
+        stream = stream_or_fresh(self._stream)
         kernel = self._kernel(dims, _ConvDraws(stream))
         return round_float64(kernel * _scalar(self.gain, "gain", type(self).__name__), name)
 

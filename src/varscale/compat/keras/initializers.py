@@ -65,7 +65,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
 import random as python_random
 import re
@@ -73,11 +72,24 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from ..._errors import missing_extra
 from ..._generate import draw
-from ..._math import TRUNC_STD_2
-from ..._plan import Sampler, normal_sampler, uniform_sampler
+from ..._plan import Sampler, uniform_sampler
 from ...stream import Stream
+from .._kit import (
+    FLOATING,
+    PRESETS,
+    TRUNC_STD_2,
+    Twins,
+    int_stream,
+    law_sampler,
+    mean_sampler,
+    np_dtype,
+    scalar,
+    select_n,
+    tf_fans,
+    variance_law,
+)
+from .._kit import as_tensor as as_tensor_
 
 __all__ = [
     "STFT",
@@ -120,7 +132,7 @@ _ALLOWED_DTYPES = (
 _PYTHON_DTYPES_MAP: dict[Any, str] = {
     bool: "bool", int: "int64", float: "float32", str: "string", "int": "int64", complex: "complex128",
 }
-_FLOATING = ("float16", "bfloat16", "float32", "float64")
+_FLOATING = FLOATING
 
 
 def _floatx() -> str:
@@ -173,20 +185,7 @@ def compute_fans(
         for axis in output_axes:
             fan_out *= shape[axis]
         return int(fan_in), int(fan_out)
-    if len(shape) < 1:
-        fan_in = fan_out = 1
-    elif len(shape) == 1:
-        fan_in = fan_out = shape[0]
-    elif len(shape) == 2:
-        fan_in = shape[0]
-        fan_out = shape[1]
-    else:
-        receptive_field_size = 1
-        for dim in shape[:-2]:
-            receptive_field_size *= dim
-        fan_in = shape[-2] * receptive_field_size
-        fan_out = shape[-1] * receptive_field_size
-    return int(fan_in), int(fan_out)
+    return tf_fans(shape)
 
 
 def make_default_seed() -> int:
@@ -202,10 +201,6 @@ def _auto_name(base: str) -> str:
     count = _name_counts.get(snake, 0)
     _name_counts[snake] = count + 1
     return snake if count == 0 else f"{snake}_{count}"
-
-
-def _key(seed: int) -> int:
-    return int(seed) % 2**64
 
 
 class SeedGenerator:
@@ -245,7 +240,7 @@ class SeedGenerator:
 
     def next(self) -> Stream:
         """The stream of the next draw; advances the state."""
-        stream = Stream(_key(self._seed), self._count % 2**64)
+        stream = Stream(int_stream(self._seed).seed, self._count % 2**64)
         self._count += 1
         return stream
 
@@ -272,37 +267,23 @@ def _is_keras_seed_generator(obj: Any) -> bool:
     return type(obj).__name__ == "SeedGenerator" and callable(getattr(obj, "get_config", None))
 
 
-_TWINS: dict[type, type] = {}
-
-
-def _keras_twin(cls: type) -> type | None:
-    """The class Keras treats as its own for facade class ``cls``: a subclass of both ``cls`` and the Keras
-    class of the same name, registered as serializable under the package ``"varscale"``.
-
-    Built only when Keras is already imported (this module never imports Keras by itself); None otherwise.
-    """
-    if getattr(cls, "_varscale_keras_twin", False):
-        return cls
-    twin = _TWINS.get(cls)
-    if twin is not None:
-        return twin
+def _keras_class(cls: type) -> type | None:
+    """Keras' class of the facade class's name, if Keras is imported (this module never imports it)."""
     keras = sys.modules.get("keras")
-    if keras is None:
-        return None
     try:
-        kcls = getattr(keras.initializers, cls.__name__)
-        register = keras.saving.register_keras_serializable
+        return None if keras is None else getattr(keras.initializers, cls.__name__)
     except AttributeError:
         return None
-    twin = type(cls.__name__, (cls, kcls), {
-        "__module__": cls.__module__,
-        "__qualname__": cls.__qualname__,
-        "__doc__": cls.__doc__,
-        "_varscale_keras_twin": True,
-    })
-    registered: type = register(package="varscale", name=cls.__name__)(twin)
-    _TWINS[cls] = registered
+
+
+def _register(twin: type) -> type:
+    registered: type = sys.modules["keras"].saving.register_keras_serializable(package="varscale", name=twin.__name__)(twin)
     return registered
+
+
+#: The class Keras treats as its own for a facade class: a subclass of both it and the Keras class of the same
+#: name, registered as serializable under the package ``"varscale"``; None while Keras is not imported.
+_keras_twin = Twins("_varscale_keras_twin", _keras_class, _register)
 
 
 def register_with_keras() -> dict[str, type]:
@@ -382,7 +363,7 @@ class RandomInitializer(Initializer):
     def _stream(self) -> Stream:
         if isinstance(self.seed, SeedGenerator):
             return self.seed.next()
-        return Stream(_key(self.seed), 0)
+        return int_stream(self.seed)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": _serialize_object(self._init_seed)}
@@ -397,7 +378,52 @@ def _deserialize_seed(config: dict[str, Any]) -> SeedGenerator:
     return SeedGenerator.from_config(config["config"])
 
 
-class VarianceScaling(RandomInitializer):
+def _numpy_dtype(name: str) -> Any:
+    """The NumPy dtype of a Keras dtype name (ml_dtypes for bfloat16 and float8)."""
+    if name == "string":
+        raise TypeError("`dtype` 'string' cannot hold an initializer's values; received dtype='string'.")
+    return np_dtype(name)
+
+
+def _to_backend(out: Any, name: str, as_tensor: bool) -> Any:
+    return as_tensor_(out, "keras", name) if as_tensor else out
+
+
+#: A Python scalar, NumPy scalar or 0-d tensor as a float (Keras takes "a python scalar or a scalar keras tensor").
+_scalar = scalar
+
+
+def _floating(dtype: Any, owner: Any) -> str:
+    """Keras' name of ``dtype`` (None: floatx), which must be one varscale draws."""
+    name = standardize_dtype(dtype)
+    if name not in _FLOATING:
+        raise TypeError(
+            f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(owner).__name__}; "
+            f"received dtype={name!r}."
+        )
+    return name
+
+
+class _RandomDraw(RandomInitializer):
+    """A random Keras initializer whose values are one varscale sampler's draw."""
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        raise NotImplementedError
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
+        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx); ``as_tensor=True`` gives a
+        tensor of Keras' backend (``keras.ops.convert_to_tensor``)."""
+        name = _floating(dtype, self)
+        dims = tuple(operator_index(d) for d in shape)
+        out = draw(dims, name, self.sampler(dims), self._stream())
+        return _to_backend(out, name, as_tensor)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class VarianceScaling(_RandomDraw):
     """Builds Keras 3's ``VarianceScaling`` initializer.
 
     Args:
@@ -460,56 +486,13 @@ class VarianceScaling(RandomInitializer):
             >>> d["fan_in"], round(d["stddev"], 6)
             (576, 0.066989)
         """
-        scale = float(self.scale)
         fan_in, fan_out = compute_fans(shape, input_axes=self.input_axes, output_axes=self.output_axes)
-        if self.mode == "fan_in":
-            n = max(1.0, fan_in)
-        elif self.mode == "fan_out":
-            n = max(1.0, fan_out)
-        else:
-            n = max(1.0, (fan_in + fan_out) / 2.0)
-        scale /= n
-        base = {"fan_in": fan_in, "fan_out": fan_out, "n": n, "distribution": self.distribution}
-        if self.distribution == "truncated_normal":
-            stddev = math.sqrt(scale) / TRUNCATED_STD
-            return base | {"stddev": stddev, "limit": None, "bounds": (-2.0 * stddev, 2.0 * stddev)}
-        if self.distribution == "untruncated_normal":
-            stddev = math.sqrt(scale)
-            return base | {"stddev": stddev, "limit": None, "bounds": (-math.inf, math.inf)}
-        limit = math.sqrt(3.0 * scale)
-        return base | {"stddev": None, "limit": limit, "bounds": (-limit, limit)}
+        n = max(1.0, select_n(self.mode, fan_in, fan_out))
+        return {"fan_in": fan_in, "fan_out": fan_out, "n": n} | variance_law(float(self.scale), n, self.distribution)
 
     def sampler(self, shape: Sequence[int]) -> Sampler:
         """The varscale sampler for ``shape``."""
-        d = self.describe(shape)
-        if d["limit"] is not None:
-            return uniform_sampler(-d["limit"], d["limit"])
-        if d["distribution"] == "untruncated_normal":
-            return normal_sampler(0.0, d["stddev"])
-        s = d["stddev"]
-        return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
-
-    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
-        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx).
-
-        With ``as_tensor=True`` (keyword only) the result is a tensor of Keras'
-        backend (``keras.ops.convert_to_tensor``).
-        """
-        name = standardize_dtype(dtype)
-        if name not in _FLOATING:
-            raise TypeError(
-                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
-                f"received dtype={name!r}."
-            )
-        dims = tuple(operator_index(d) for d in shape)
-        out = draw(dims, name, self.sampler(dims), self._stream())
-        if not as_tensor:
-            return out
-        try:
-            import keras
-        except ImportError as err:
-            raise missing_extra("keras", "keras", "as_tensor=True") from err
-        return keras.ops.convert_to_tensor(out, dtype=name)
+        return law_sampler(self.describe(shape))
 
     def get_config(self) -> dict[str, Any]:
         base_config = super().get_config()
@@ -522,10 +505,6 @@ class VarianceScaling(RandomInitializer):
         }
         return {**base_config, **config}
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
 
 def operator_index(value: Any) -> int:
     """A shape entry as an int (NumPy and framework integers included)."""
@@ -537,6 +516,9 @@ def operator_index(value: Any) -> int:
 
 
 class _Preset(VarianceScaling):
+    """A named preset: ``_preset`` is its key in the six-preset table (``varscale.compat._kit.PRESETS``)."""
+
+    _preset: ClassVar[str] = "lecun_normal"
     _scale: ClassVar[float] = 1.0
     _mode: ClassVar[str] = "fan_in"
     _distribution: ClassVar[str] = "truncated_normal"
@@ -557,6 +539,7 @@ class _Preset(VarianceScaling):
         # Give each preset an ``__init__`` of its own name, so that argument errors
         # read "HeNormal.__init__() got an unexpected keyword argument ..." as in Keras.
         super().__init_subclass__(**kwargs)
+        cls._scale, cls._mode, cls._distribution = PRESETS[cls._preset]
 
         def __init__(
             self: _Preset,
@@ -586,102 +569,41 @@ class GlorotUniform(_Preset):
         {'seed': 3, 'input_axes': None, 'output_axes': None}
     """
 
-    _mode = "fan_avg"
-    _distribution = "uniform"
+    _preset = "glorot_uniform"
 
 
 class GlorotNormal(_Preset):
     """Glorot normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``."""
 
-    _mode = "fan_avg"
+    _preset = "glorot_normal"
 
 
 class LecunUniform(_Preset):
     """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``."""
 
-    _distribution = "uniform"
+    _preset = "lecun_uniform"
 
 
 class LecunNormal(_Preset):
     """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``."""
 
+    _preset = "lecun_normal"
+
 
 class HeUniform(_Preset):
     """He uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``."""
 
-    _scale = 2.0
-    _distribution = "uniform"
+    _preset = "he_uniform"
 
 
 class HeNormal(_Preset):
     """He normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``."""
 
-    _scale = 2.0
+    _preset = "he_normal"
 
 
 # -- the rest of keras.initializers: random (RandomNormal, TruncatedNormal, RandomUniform, Orthogonal) and
 # -- constant (Zeros, Ones, Constant, Identity) initializers ---------------------------------------------
-
-
-def _numpy_dtype(name: str) -> Any:
-    """The NumPy dtype of a Keras dtype name (ml_dtypes for bfloat16 and float8)."""
-    import numpy as np
-
-    if name == "string":
-        raise TypeError("`dtype` 'string' cannot hold an initializer's values; received dtype='string'.")
-    if name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
-        import ml_dtypes
-
-        return np.dtype(getattr(ml_dtypes, name))
-    return np.dtype(name)
-
-
-def _to_backend(out: Any, name: str, as_tensor: bool) -> Any:
-    if not as_tensor:
-        return out
-    try:
-        import keras
-    except ImportError as err:
-        raise missing_extra("keras", "keras", "as_tensor=True") from err
-    return keras.ops.convert_to_tensor(out, dtype=name)
-
-
-def _scalar(value: Any, argument: str, cls: str) -> float:
-    """A Python scalar, NumPy scalar or 0-d tensor as a float (Keras takes "a python scalar or a scalar keras
-    tensor")."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"`{argument}` of {cls} must be a scalar; received {argument}={value!r} of type {type(value).__name__}."
-        ) from None
-    if not math.isfinite(out):
-        raise ValueError(f"`{argument}` of {cls} must be finite; received {argument}={value!r}.")
-    return out
-
-
-class _RandomDraw(RandomInitializer):
-    """A random Keras initializer whose values are one varscale sampler's draw."""
-
-    def sampler(self, shape: Sequence[int]) -> Sampler:
-        raise NotImplementedError
-
-    def __call__(self, shape: Sequence[int], dtype: Any = None, *, as_tensor: bool = False) -> Any:
-        """Return a NumPy array of ``shape`` and ``dtype`` (None: Keras' floatx); ``as_tensor=True`` gives a
-        tensor of Keras' backend."""
-        name = standardize_dtype(dtype)
-        if name not in _FLOATING:
-            raise TypeError(
-                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
-                f"received dtype={name!r}."
-            )
-        dims = tuple(operator_index(d) for d in shape)
-        out = draw(dims, name, self.sampler(dims), self._stream())
-        return _to_backend(out, name, as_tensor)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class RandomNormal(_RandomDraw):
@@ -706,7 +628,7 @@ class RandomNormal(_RandomDraw):
     def sampler(self, shape: Sequence[int]) -> Sampler:
         """``N(mean, stddev²)``."""
         name = type(self).__name__
-        return normal_sampler(_scalar(self.mean, "mean", name), abs(_scalar(self.stddev, "stddev", name)))
+        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=False)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -733,11 +655,7 @@ class TruncatedNormal(_RandomDraw):
     def sampler(self, shape: Sequence[int]) -> Sampler:
         """``N(mean, stddev²)`` truncated to ``[mean - 2·stddev, mean + 2·stddev]``."""
         name = type(self).__name__
-        mean = _scalar(self.mean, "mean", name)
-        s = abs(_scalar(self.stddev, "stddev", name))
-        if s == 0.0:
-            return normal_sampler(mean, 0.0)
-        return normal_sampler(mean, s, mean - 2.0 * s, mean + 2.0 * s)
+        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=True)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -804,12 +722,7 @@ class Orthogonal(RandomInitializer):
                 "The tensor to initialize must be at least two-dimensional. Received: "
                 f"shape={shape} of rank {len(shape)}."
             )
-        name = standardize_dtype(dtype)
-        if name not in _FLOATING:
-            raise TypeError(
-                f"`dtype` must be a floating dtype ({', '.join(_FLOATING)}) for {type(self).__name__}; "
-                f"received dtype={name!r}."
-            )
+        name = _floating(dtype, self)
         dims = tuple(operator_index(d) for d in shape)
         gain = _scalar(self.gain, "gain", type(self).__name__)
         full = _Orthogonal(gain=gain, layout="tf").matrix(dims, self._stream())

@@ -53,22 +53,20 @@ Example:
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 from ..._generate import draw
-from ..._plan import Sampler, normal_sampler, uniform_sampler
-from ...stream import Stream, fresh_stream
-from .._tfdtype import (
-    DType,
-    bfloat16,
-    float16,
-    float32,
-    float64,
-    storage_name,
-    to_tf_tensor,
+from ..._plan import Sampler
+from .. import _tfdtype
+from .._kit import (
+    law_sampler,
+    select_n,
+    stream_or_fresh,
+    tf_fans,
+    tf_seed_stream,
+    variance_law,
 )
+from .._tfdtype import DType, bfloat16, float16, float32, float64
 
 __all__ = [
     "ContribInitializer",
@@ -86,15 +84,6 @@ _NON_FLOATING = "Cannot create initializer for non-floating point type."
 _SENTINEL: Any = object()
 
 
-def _seed_stream(seed: Any) -> Stream | None:
-    """TF op seeds are Python ints of any sign; they key the stream modulo 2**64."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"`seed` must be None or a Python integer; received seed={seed!r}.")
-    return Stream(int(seed) % 2**64, 0)
-
-
 class ContribInitializer:
     """The callable that :func:`variance_scaling_initializer` returns.
 
@@ -110,7 +99,7 @@ class ContribInitializer:
         self.uniform = uniform
         self.seed = seed
         self.dtype = dtype
-        self._stream = _seed_stream(seed)
+        self._stream = tf_seed_stream(seed)
 
     def describe(self, shape: Any) -> dict[str, Any]:
         """The fans, ``n`` and distribution parameters contrib computes for ``shape``.
@@ -126,41 +115,19 @@ class ContribInitializer:
             >>> xavier_initializer().describe([64, 128])["limit"] == (6 / 192) ** 0.5
             True
         """
-        # The fan rules, line for line as contrib writes them.
-        if shape:
-            fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
-            fan_out = float(shape[-1])
-        else:
-            fan_in = 1.0
-            fan_out = 1.0
-        for dim in shape[:-2]:
-            fan_in *= float(dim)
-            fan_out *= float(dim)
-        if self.mode == "FAN_IN":
-            n = fan_in
-        elif self.mode == "FAN_OUT":
-            n = fan_out
-        else:
-            n = (fan_in + fan_out) / 2.0
+        # contrib's fans are floats and ``n`` is not clamped (a zero fan: ZeroDivisionError); the law is
+        # computed as the core computes it (variance = factor/n, limit = sqrt(3·variance))
+        fan_in, fan_out = (float(f) for f in tf_fans(shape))
+        n = select_n(self.mode.lower(), fan_in, fan_out)
         if self.uniform:
-            limit = math.sqrt(3.0 * self.factor / n)
-            return {
-                "fan_in": fan_in, "fan_out": fan_out, "n": n, "distribution": "uniform",
-                "stddev": None, "limit": limit, "bounds": (-limit, limit),
-            }
-        trunc_stddev = math.sqrt(1.3 * self.factor / n)
-        return {
-            "fan_in": fan_in, "fan_out": fan_out, "n": n, "distribution": "truncated_normal",
-            "stddev": trunc_stddev, "limit": None, "bounds": (-2.0 * trunc_stddev, 2.0 * trunc_stddev),
-        }
+            law = variance_law(self.factor, n, "uniform", clamp=False)
+        else:  # the ×1.3 normal, without the 0.8796 correction
+            law = variance_law(1.3 * self.factor, n, "truncated_normal", clamp=False, corrected=False)
+        return {"fan_in": fan_in, "fan_out": fan_out, "n": n} | law
 
     def sampler(self, shape: Any) -> Sampler:
         """The varscale sampler for ``shape`` (see :meth:`describe`)."""
-        d = self.describe(shape)
-        if d["limit"] is not None:
-            return uniform_sampler(-d["limit"], d["limit"])
-        s = d["stddev"]
-        return normal_sampler(0.0, s, -2.0 * s, 2.0 * s)
+        return law_sampler(self.describe(shape))
 
     def __call__(
         self, shape: Any, dtype: Any = _SENTINEL, partition_info: Any = None, *, as_tensor: bool = False
@@ -176,9 +143,8 @@ class ContribInitializer:
             raise TypeError(_NON_FLOATING)
         sampler = self.sampler(shape)
         dims = tuple(int(d) for d in shape)
-        stream = self._stream if self._stream is not None else fresh_stream()
-        out = draw(dims, storage_name(DType(dtype.name)), sampler, stream)
-        return to_tf_tensor(out) if as_tensor else out
+        out = draw(dims, _tfdtype.storage_name(DType(dtype.name)), sampler, stream_or_fresh(self._stream))
+        return _tfdtype.to_tf_tensor(out) if as_tensor else out
 
     def __repr__(self) -> str:
         return (

@@ -99,9 +99,9 @@ import numpy as np
 
 from ...._dtypes import BFLOAT16
 from ...._generate import draw
-from ...._math import TRUNC_STD_2
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, resolve_seed
+from ..._kit import PRESETS, TRUNC_STD_2, select_n
 
 __all__ = [
     "Initializer",
@@ -133,6 +133,7 @@ Initializer = Callable[..., Any]
 _TRUNC_STD = TRUNC_STD_2  # the one definition: varscale._math
 _COMPLEX_TRUNC_STD = 0.95311164380491208
 _NATIVE = {"float16", "bfloat16", "float32", "float64"}
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 #: Stream id offset of the second variate (angle / imaginary part) of complex samples.
 _SECOND_ID = derive_stream(0, "varscale.compat.jax:complex").stream
 
@@ -439,17 +440,9 @@ def variance_scaling(
         dims = _canonicalize_shape(shape)
         dt = _as_dtype(dtype)
         fan_in, fan_out = _compute_fans(dims, in_axis, out_axis, batch_axis)
-        if mode == "fan_in":
-            denominator = fan_in
-        elif mode == "fan_out":
-            denominator = fan_out
-        elif mode == "fan_avg":
-            denominator = (fan_in + fan_out) / 2
-        elif mode == "fan_geo_avg":
-            denominator = (fan_in * fan_out) ** 0.5
-        else:
+        if mode not in _MODES:  # case-sensitive, as JAX
             raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
-        ratio = scale / denominator  # JAX's ZeroDivisionError comes before any key check
+        ratio = scale / select_n(mode, fan_in, fan_out)  # JAX's ZeroDivisionError comes before any key check
         if any(d < 0 for d in dims):
             raise NegativeDimensionError(
                 f"Only non-negative indices are allowed when broadcasting static shapes, but got shape {dims}."
@@ -463,19 +456,12 @@ def variance_scaling(
     return init
 
 
-def _preset(scale: float, mode: str, distribution: str, name: str, doc_line: str) -> Callable[..., Initializer]:
-    def preset(
-        in_axis: int | Sequence[int] = -2,
-        out_axis: int | Sequence[int] = -1,
-        batch_axis: int | Sequence[int] = (),
-        dtype: Any = None,
-        *,
-        as_jax: bool = False,
-    ) -> Initializer:
-        return variance_scaling(
-            scale, mode, distribution, in_axis=in_axis, out_axis=out_axis,
-            batch_axis=batch_axis, dtype=dtype, as_jax=as_jax,
-        )
+def _preset(name: str, doc_line: str) -> Callable[..., Initializer]:
+    scale, mode, distribution = PRESETS[name]
+
+    def preset(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+               batch_axis: int | Sequence[int] = (), dtype: Any = None, *, as_jax: bool = False) -> Initializer:
+        return variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype, as_jax=as_jax)
 
     preset.__name__ = preset.__qualname__ = name
     preset.__doc__ = f"""{doc_line}
@@ -501,12 +487,12 @@ def _preset(scale: float, mode: str, distribution: str, name: str, doc_line: str
     return preset
 
 
-glorot_uniform = _preset(1.0, "fan_avg", "uniform", "glorot_uniform", "Glorot (Xavier) uniform.")
-glorot_normal = _preset(1.0, "fan_avg", "truncated_normal", "glorot_normal", "Glorot (Xavier) truncated normal.")
-lecun_uniform = _preset(1.0, "fan_in", "uniform", "lecun_uniform", "LeCun uniform.")
-lecun_normal = _preset(1.0, "fan_in", "truncated_normal", "lecun_normal", "LeCun truncated normal.")
-he_uniform = _preset(2.0, "fan_in", "uniform", "he_uniform", "He (Kaiming) uniform.")
-he_normal = _preset(2.0, "fan_in", "truncated_normal", "he_normal", "He (Kaiming) truncated normal.")
+glorot_uniform = _preset("glorot_uniform", "Glorot (Xavier) uniform.")
+glorot_normal = _preset("glorot_normal", "Glorot (Xavier) truncated normal.")
+lecun_uniform = _preset("lecun_uniform", "LeCun uniform.")
+lecun_normal = _preset("lecun_normal", "LeCun truncated normal.")
+he_uniform = _preset("he_uniform", "He (Kaiming) uniform.")
+he_normal = _preset("he_normal", "He (Kaiming) truncated normal.")
 xavier_uniform = glorot_uniform
 xavier_normal = glorot_normal
 kaiming_uniform = he_uniform
@@ -540,6 +526,33 @@ def _stream_of(key: Any) -> Any:
     return _Traced(key) if _is_traced(key) else _key_stream(key)
 
 
+#: ``prepare(dims, dt)`` of a drawing initializer: checks its parameters in the target dtype and returns
+#: ``make(stream)``, the values.
+_Prepare = Callable[[tuple[int, ...], np.dtype[Any]], Callable[[Any], Any]]
+
+
+def _drawing(op: str, dtype: Any, as_jax: bool, prepare: _Prepare) -> Initializer:
+    """``init(key, shape, dtype=dtype, out_sharding=None)`` of JAX's ``uniform`` / ``normal`` /
+    ``truncated_normal``: JAX's dtype check (``normal`` takes complex dtypes too), the shape check, then the
+    parameters (``prepare``), then the key, then the values."""
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        dims = _canonicalize_shape(shape)
+        dt = _as_dtype(dtype)
+        if op != "normal":
+            _float_only(op, dt)
+        elif not _is_floating(dt) and dt.kind != "c":
+            raise _dtype_error("normal", dt)
+        _check_dims(dims)
+        make = prepare(dims, dt)
+        stream = _stream_of(key)
+        return _finish(make(stream), as_jax, out_sharding, traced=isinstance(stream, _Traced))
+
+    return init
+
+
 def uniform(scale: Any = 1e-2, dtype: Any = None, *, as_jax: bool = False) -> Initializer:
     """``jax.nn.initializers.uniform``: ``U[0, scale)`` (``random.uniform(key, shape, dtype) * scale``).
 
@@ -559,20 +572,12 @@ def uniform(scale: Any = 1e-2, dtype: Any = None, *, as_jax: bool = False) -> In
         >>> bool(w.min() >= 0.0 and w.max() <= 0.5)
         True
     """
-    default_as_jax = as_jax
-
-    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
-             as_jax: bool = default_as_jax) -> Any:
-        dims = _canonicalize_shape(shape)
-        dt = _as_dtype(dtype)
-        _float_only("uniform", dt)
-        _check_dims(dims)
+    def prepare(dims: tuple[int, ...], dt: np.dtype[Any]) -> Callable[[Any], Any]:
         s = _param(scale, dt)
-        stream = _stream_of(key)
-        values = _draw_real(dims, dt, uniform_sampler(min(0.0, s), max(0.0, s)), stream)
-        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+        sampler = uniform_sampler(min(0.0, s), max(0.0, s))
+        return lambda stream: _draw_real(dims, dt, sampler, stream)
 
-    return init
+    return _drawing("uniform", dtype, as_jax, prepare)
 
 
 def _complex_normal(dims: tuple[int, ...], stream: Any) -> np.ndarray[Any, Any]:
@@ -607,24 +612,13 @@ def normal(stddev: Any = 1e-2, dtype: Any = None, *, as_jax: bool = False) -> In
         >>> round(float(w.std()), 3)
         0.02
     """
-    default_as_jax = as_jax
-
-    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
-             as_jax: bool = default_as_jax) -> Any:
-        dims = _canonicalize_shape(shape)
-        dt = _as_dtype(dtype)
-        if not _is_floating(dt) and dt.kind != "c":
-            raise _dtype_error("normal", dt)
-        _check_dims(dims)
+    def prepare(dims: tuple[int, ...], dt: np.dtype[Any]) -> Callable[[Any], Any]:
         s = _param(stddev, dt)
-        stream = _stream_of(key)
         if dt.kind == "c":
-            values: Any = (_complex_normal(dims, stream) * s).astype(dt)
-        else:
-            values = _draw_real(dims, dt, normal_sampler(0.0, abs(s)), stream)
-        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+            return lambda stream: (_complex_normal(dims, stream) * s).astype(dt)
+        return lambda stream: _draw_real(dims, dt, normal_sampler(0.0, abs(s)), stream)
 
-    return init
+    return _drawing("normal", dtype, as_jax, prepare)
 
 
 def truncated_normal(
@@ -652,25 +646,16 @@ def truncated_normal(
         >>> bool(w.min() >= -1.0 and w.max() <= 0.5)
         True
     """
-    default_as_jax = as_jax
-
-    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
-             as_jax: bool = default_as_jax) -> Any:
-        dims = _canonicalize_shape(shape)
-        dt = _as_dtype(dtype)
-        _float_only("truncated_normal", dt)
-        _check_dims(dims)
+    def prepare(dims: tuple[int, ...], dt: np.dtype[Any]) -> Callable[[Any], Any]:
         s = _param(stddev, dt)
         lo, hi = float(lower), float(upper)
         if s < 0:  # stddev · z with z in [lo, hi] is |stddev| · z' with z' in [-hi, -lo]
             lo, hi = -hi, -lo
         a = abs(s)
         sampler = normal_sampler(0.0, 0.0) if a == 0.0 else normal_sampler(0.0, a, lo * a, hi * a)
-        stream = _stream_of(key)
-        values = _draw_real(dims, dt, sampler, stream)
-        return _finish(values, as_jax, out_sharding, traced=isinstance(stream, _Traced))
+        return lambda stream: _draw_real(dims, dt, sampler, stream)
 
-    return init
+    return _drawing("truncated_normal", dtype, as_jax, prepare)
 
 
 def _orthogonal_values(key: Any, dims: tuple[int, ...], dt: np.dtype[Any], scale: Any, column_axis: int) -> Any:
@@ -760,17 +745,7 @@ def orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None, *, as
         >>> bool(np.allclose(q.T @ q, np.eye(4)))
         True
     """
-    default_as_jax = as_jax
-
-    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
-             as_jax: bool = default_as_jax) -> Any:
-        if out_sharding is not None:
-            raise NotImplementedError
-        dims = _canonicalize_shape(shape)
-        values, traced = _orthogonal_values(key, dims, _as_dtype(dtype), scale, column_axis)
-        return _finish(values, as_jax, None, traced=traced)
-
-    return init
+    return _matrix_init(dtype, as_jax, lambda key, dims, dt: _orthogonal_values(key, dims, dt, scale, column_axis))
 
 
 def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None, *,
@@ -791,14 +766,7 @@ def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None,
         >>> bool(np.allclose(w[1, 1].T @ w[1, 1], np.eye(4))), float(abs(w[0]).max())
         (True, 0.0)
     """
-    default_as_jax = as_jax
-
-    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
-             as_jax: bool = default_as_jax) -> Any:
-        if out_sharding is not None:
-            raise NotImplementedError
-        dims = _canonicalize_shape(shape)
-        dt = _as_dtype(dtype)
+    def build(key: Any, dims: tuple[int, ...], dt: np.dtype[Any]) -> tuple[Any, bool]:
         if len(dims) not in (3, 4, 5):
             raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
         if dims[-1] < dims[-2]:
@@ -808,10 +776,27 @@ def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None,
         if traced:
             import jax.numpy as jnp
 
-            return _finish(jnp.zeros(dims, dtype=ortho.dtype).at[center].set(ortho), True, None, traced=True)
+            return jnp.zeros(dims, dtype=ortho.dtype).at[center].set(ortho), True
         w = np.zeros(dims, dtype=dt)
         w[center] = ortho
-        return _finish(w, as_jax, None)
+        return w, False
+
+    return _matrix_init(dtype, as_jax, build)
+
+
+def _matrix_init(dtype: Any, as_jax: bool,
+                 build: Callable[[Any, tuple[int, ...], np.dtype[Any]], tuple[Any, bool]]) -> Initializer:
+    """``init(key, shape, dtype=dtype, out_sharding=None)`` of JAX's ``orthogonal`` / ``delta_orthogonal``:
+    ``out_sharding`` raises ``NotImplementedError`` (as JAX); ``build(key, dims, dt)`` gives
+    ``(values, traced)``."""
+    default_as_jax = as_jax
+
+    def init(key: Any, shape: Any, dtype: Any = dtype, out_sharding: Any = None, *,
+             as_jax: bool = default_as_jax) -> Any:
+        if out_sharding is not None:
+            raise NotImplementedError
+        values, traced = build(key, _canonicalize_shape(shape), _as_dtype(dtype))
+        return _finish(values, as_jax, None, traced=traced)
 
     return init
 

@@ -82,7 +82,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 import sys
 from typing import Any
@@ -91,9 +90,20 @@ import numpy as np
 
 from ...._dtypes import BFLOAT16
 from ...._generate import check_fits_memory, draw
-from ...._math import TRUNC_STD_2
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, resolve_seed
+from ..._kit import (
+    TRUNC_STD_2,
+    Twins,
+    gain,
+    kaiming_param,
+    select_n,
+    torch_fans,
+    torch_mode_fan,
+    torch_orthogonal,
+    variance_law,
+    xavier_param,
+)
 
 __all__ = [
     "Constant",
@@ -125,32 +135,22 @@ def _numpy_seed() -> int:
     return int(np.random.randint(low=1, high=(1 << 63), dtype=np.int64))  # noqa: NPY002 - MindSpore's global RNG
 
 
-_TWINS: dict[type, type] = {}
-
-
-def _ms_twin(cls: type) -> type | None:
-    """The class MindSpore treats as its own for facade class ``cls``: a subclass of ``cls`` and of
-    ``mindspore.common.initializer.Initializer``. Built only when MindSpore is already imported."""
-    if getattr(cls, "_varscale_ms_twin", False):
-        return cls
-    twin = _TWINS.get(cls)
-    if twin is not None:
-        return twin
+def _ms_initializer(cls: type) -> type | None:
+    """``mindspore.common.initializer.Initializer`` if MindSpore is imported (this module never imports it)."""
     if "mindspore" not in sys.modules:
         return None
     try:
         from mindspore.common.initializer import Initializer as MsInitializer
     except ImportError:  # pragma: no cover - a broken install
         return None
-    twin = type(cls.__name__, (cls, MsInitializer), {
-        "__module__": cls.__module__,
-        "__qualname__": cls.__qualname__,
-        "__doc__": cls.__doc__,
-        "_varscale_ms_twin": True,
-        "_seed": None,  # MindSpore's Initializer.seed property reads it (slice seeds in parallel init_data)
-    })
-    _TWINS[cls] = twin
-    return twin
+    base: type = MsInitializer
+    return base
+
+
+#: The class MindSpore treats as its own for a facade class: a subclass of it and of MindSpore's
+#: ``Initializer``; None while MindSpore is not imported. ``_seed``: MindSpore's ``Initializer.seed`` property
+#: reads it (slice seeds in parallel ``init_data``).
+_ms_twin = Twins("_varscale_ms_twin", _ms_initializer, _seed=None)
 
 
 class Initializer:
@@ -250,53 +250,18 @@ def _calculate_fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
         >>> _calculate_fan_in_and_fan_out((128, 64, 3, 3))
         (576, 1152)
     """
-    dimensions = len(shape)
-    if dimensions < 2:
-        raise ValueError(
-            "'fan_in' and 'fan_out' can not be computed for tensor with fewer than"
-            f" 2 dimensions, but got dimensions {dimensions}."
-        )
-    if dimensions == 2:
-        return shape[1], shape[0]
-    receptive_field_size = 1
-    for i in range(2, dimensions):
-        receptive_field_size *= shape[i]
-    return shape[1] * receptive_field_size, shape[0] * receptive_field_size
+    return torch_fans(shape, "'fan_in' and 'fan_out' can not be computed for tensor with fewer than"
+                             f" 2 dimensions, but got dimensions {len(shape)}.")
 
 
 def _calculate_correct_fan(shape: tuple[int, ...], mode: str) -> int:
-    mode = mode.lower()
-    valid_modes = ["fan_in", "fan_out"]
-    if mode not in valid_modes:
-        raise ValueError(f"'mode' {mode} not supported, please use one of {valid_modes}")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
-    return fan_in if mode == "fan_in" else fan_out
+    return torch_mode_fan(mode, lambda: _calculate_fan_in_and_fan_out(shape),
+                          "'mode' {mode} not supported, please use one of {valid}")
 
 
 def _calculate_gain(nonlinearity: str, param: Any = None) -> float:
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
-    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            negative_slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            negative_slope = param
-        else:
-            raise ValueError(
-                f"For 'HeUniform', 'negative_slope' {param} is not a valid number."
-                "When 'nonlinearity' has been set to "
-                f"'leaky_relu', 'negative_slope' should be int or float type, but got {type(param)}."
-            )
-        return math.sqrt(2.0 / (1 + negative_slope**2))
-    raise ValueError(
-        "For 'HeUniform', the argument 'nonlinearity' should be one of "
-        f"['sigmoid', 'tanh', 'relu' or 'leaky_relu'], but got {nonlinearity}."
-    )
+    """MindSpore's gain: torch's table without ``'selu'``, with MindSpore's messages (naming ``'HeUniform'``)."""
+    return gain(nonlinearity, param, framework="mindspore")
 
 
 @_register("zeros")
@@ -347,6 +312,11 @@ class Constant(Initializer):
         arr.fill(self.value)
 
 
+def _xavier(shape: tuple[int, ...], gain: Any, distribution: str) -> float:
+    """MindSpore's ``gain·sqrt(2/(n_in + n_out))`` std (times ``sqrt(3)``: the bound), the core's way."""
+    return xavier_param(*_calculate_fan_in_and_fan_out(shape), gain, distribution)
+
+
 @_register("xavier_normal")
 class XavierNormal(Initializer):
     """Xavier normal, untruncated: ``N(0, (gain·sqrt(2/(fan_in + fan_out)))²)``.
@@ -365,9 +335,7 @@ class XavierNormal(Initializer):
         self.gain = gain
 
     def _initialize(self, arr: np.ndarray) -> None:
-        fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
-        std = self.gain * math.sqrt(2.0 / float(fan_in + fan_out))
-        _assignment(arr, _random_normal(self, 0, std, arr.shape))
+        _assignment(arr, _random_normal(self, 0, _xavier(arr.shape, self.gain, "untruncated_normal"), arr.shape))
 
 
 @_register("xavier_uniform")
@@ -390,8 +358,7 @@ class XavierUniform(Initializer):
         self.gain = gain
 
     def _initialize(self, arr: np.ndarray) -> None:
-        n_in, n_out = _calculate_fan_in_and_fan_out(arr.shape)
-        boundary = self.gain * math.sqrt(6.0 / (n_in + n_out))
+        boundary = _xavier(arr.shape, self.gain, "uniform")
         _assignment(arr, _random_uniform(self, -boundary, boundary, arr.shape))
 
 
@@ -402,10 +369,11 @@ class _He(Initializer):
         self.mode = mode
         self.nonlinearity = nonlinearity
 
-    def _std(self, arr: np.ndarray) -> float:
+    def _param(self, arr: np.ndarray, distribution: str) -> float:
+        """MindSpore's ``gain/sqrt(fan)`` std (times ``sqrt(3)``: the bound), computed as the core's
+        ``VarianceScaling(gain², mode, distribution)`` computes it (``gain² = 2.0`` for the default)."""
         fan = _calculate_correct_fan(arr.shape, self.mode)
-        gain = _calculate_gain(self.nonlinearity, self.negative_slope)
-        return gain / math.sqrt(fan)
+        return kaiming_param(fan, self.nonlinearity, self.negative_slope, distribution, framework="mindspore")
 
 
 @_register("he_uniform")
@@ -427,18 +395,13 @@ class HeUniform(_He):
     """
 
     def _initialize(self, arr: np.ndarray) -> None:
-        boundary = math.sqrt(3.0) * self._std(arr)
+        boundary = self._param(arr, "uniform")
         _assignment(arr, _random_uniform(self, -boundary, boundary, arr.shape))
 
 
 @_register("he_normal")
 class HeNormal(_He):
-    """He (Kaiming) normal, untruncated: ``N(0, (gain/sqrt(fan))²)``.
-
-    Args:
-        negative_slope: slope of the rectifier (used with ``'leaky_relu'``).
-        mode: ``'fan_in'`` or ``'fan_out'`` (any case).
-        nonlinearity: a gain name (torch's table without ``'selu'``).
+    """He (Kaiming) normal, untruncated: ``N(0, (gain/sqrt(fan))²)``; the arguments are :class:`HeUniform`'s.
 
     Example:
         >>> from varscale.compat.mindspore.common.initializer import initializer, HeNormal
@@ -447,7 +410,7 @@ class HeNormal(_He):
     """
 
     def _initialize(self, arr: np.ndarray) -> None:
-        _assignment(arr, _random_normal(self, 0, self._std(arr), arr.shape))
+        _assignment(arr, _random_normal(self, 0, self._param(arr, "untruncated_normal"), arr.shape))
 
 
 @_register()
@@ -579,13 +542,7 @@ class Orthogonal(Initializer):
             )
         rows = arr.shape[0]
         cols = int(np.prod(arr.shape)) // rows
-        data = _random_normal(self, 0, 1, (rows, cols))
-        if rows < cols:
-            data = data.T
-        q, r = np.linalg.qr(data)
-        q = q * np.sign(np.diag(r))
-        if rows < cols:
-            q = q.T
+        q = torch_orthogonal(_random_normal(self, 0, 1, (rows, cols)))
         _assignment(arr, (q * self.gain).reshape(arr.shape))
 
 
@@ -650,22 +607,18 @@ class VarianceScaling(Initializer):
         self.truncated_normal_as_documented = bool(truncated_normal_as_documented)
 
     def _initialize(self, arr: np.ndarray) -> None:
-        scale = self.scale
         fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
-        if self.mode == "fan_in":
-            scale /= max(1.0, fan_in)
-        elif self.mode == "fan_out":
-            scale /= max(1.0, fan_out)
-        else:
-            scale /= max(1.0, (fan_in + fan_out) / 2.0)
-        if self.distribution == "truncated_normal" and self.truncated_normal_as_documented:
-            stddev = math.sqrt(scale) / _TRUNC_STD
+        documented = self.distribution == "truncated_normal" and self.truncated_normal_as_documented
+        # MindSpore's 'truncated_normal' falls through to its uniform (the 'truncated_norm' typo)
+        distribution = "uniform" if self.distribution == "truncated_normal" and not documented else self.distribution
+        law = variance_law(self.scale, select_n(self.mode, fan_in, fan_out), distribution)
+        if documented:
+            stddev = law["stddev"]
             data = self._sample(normal_sampler(0.0, stddev, -2.0 * stddev, 2.0 * stddev), arr.shape)
-        elif self.distribution == "untruncated_normal":
-            data = _random_normal(self, 0, math.sqrt(scale), arr.shape)
-        else:  # 'uniform', and MindSpore's 'truncated_normal'
-            limit = math.sqrt(3.0 * scale)
-            data = _random_uniform(self, -limit, limit, arr.shape)
+        elif distribution == "untruncated_normal":
+            data = _random_normal(self, 0, law["stddev"], arr.shape)
+        else:
+            data = _random_uniform(self, -law["limit"], law["limit"], arr.shape)
         _assignment(arr, data)
 
 

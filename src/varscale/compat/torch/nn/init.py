@@ -127,6 +127,15 @@ from ...._errors import InvalidArgumentError
 from ...._generate import draw
 from ...._plan import Sampler, normal_sampler, uniform_sampler
 from ....stream import Stream, derive_stream, fresh_stream, resolve_seed
+from ..._kit import gain as _gain
+from ..._kit import (
+    kaiming_param,
+    np_dtype,
+    torch_fans,
+    torch_mode_fan,
+    torch_orthogonal,
+    xavier_param,
+)
 
 __all__ = [
     "calculate_gain",
@@ -215,32 +224,7 @@ def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float
         >>> calculate_gain("leaky_relu"), calculate_gain("selu")
         (1.4141428569978354, 0.75)
     """
-    linear_fns = [
-        "linear",
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "conv_transpose1d",
-        "conv_transpose2d",
-        "conv_transpose3d",
-    ]
-    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            negative_slope: float = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            negative_slope = param
-        else:
-            raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + negative_slope**2))
-    if nonlinearity == "selu":
-        return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    return _gain(nonlinearity, param, framework="torch")
 
 
 # --------------------------------------------------------------------------- tensors
@@ -276,8 +260,7 @@ def _dtype_name(tensor: Any) -> str:
     return "bfloat16" if dt == BFLOAT16 else dt.name
 
 
-def _np_dtype(name: str) -> np.dtype[Any]:
-    return np.dtype(BFLOAT16) if name == "bfloat16" else np.dtype(name)
+_np_dtype = np_dtype
 
 
 def _torch_dtype(tensor: Any) -> Any:
@@ -828,13 +811,8 @@ def ones_(tensor: Any) -> Any:
 
 
 def zeros_(tensor: Any) -> Any:
-    """Fill ``tensor`` with 0, as ``torch.nn.init.zeros_`` (``zero_``).
-
-    Args:
-        tensor: a ``torch.Tensor`` or a writable NumPy array, any dtype.
-
-    Returns:
-        ``tensor``.
+    """Fill ``tensor`` (a ``torch.Tensor`` or a writable NumPy array, any dtype) with 0 and return it, as
+    ``torch.nn.init.zeros_`` (``zero_``).
 
     Example:
         >>> import numpy as np
@@ -957,22 +935,12 @@ def _calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
         >>> _calculate_fan_in_and_fan_out(np.empty((128, 64)))
         (64, 128)
     """
-    shape = _shape(tensor)
-    if len(shape) < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
-    receptive_field_size = 1
-    for s in shape[2:]:
-        receptive_field_size *= s
-    return shape[1] * receptive_field_size, shape[0] * receptive_field_size
+    return torch_fans(_shape(tensor), "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
 
 
 def _calculate_correct_fan(tensor: Any, mode: str) -> int:
-    mode = mode.lower()
-    valid_modes = ["fan_in", "fan_out"]
-    if mode not in valid_modes:
-        raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    return torch_mode_fan(mode, lambda: _calculate_fan_in_and_fan_out(tensor),
+                          "Mode {mode} not supported, please use one of {valid}")
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None, *, seed: Any = None) -> Any:
@@ -998,23 +966,14 @@ def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None, *, se
         >>> bool(np.abs(w).max() <= 0.1)
         True
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    bound = math.sqrt(3.0) * std
+    bound = _xavier(tensor, gain, "uniform")
     return _uniform(tensor, -bound, bound, generator, seed)
 
 
 def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None, *, seed: Any = None) -> Any:
     """Glorot/Xavier normal: an **untruncated** ``N(0, gain²·2/(fan_in + fan_out))``, as torch.
 
-    Args:
-        tensor: a ``torch.Tensor`` or a writable NumPy array, ``(out, in, *k)``.
-        gain: scaling factor.
-        generator: the torch generator that seeds the draw.
-        seed: varscale extension (keyword only), replaces the generator.
-
-    Returns:
-        ``tensor``, filled in place.
+    The arguments and the return value are :func:`xavier_uniform_`'s; only the law differs.
 
     Example:
         >>> import numpy as np
@@ -1022,18 +981,24 @@ def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None, *, see
         >>> xavier_normal_(np.empty((4, 6)), seed=0).shape
         (4, 6)
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _normal(tensor, 0.0, std, generator, seed)
+    return _normal(tensor, 0.0, _xavier(tensor, gain, "untruncated_normal"), generator, seed)
 
 
-def _kaiming_std(tensor: Any, a: float, mode: str, nonlinearity: str) -> float | None:
+def _xavier(tensor: Any, gain: float, distribution: str) -> float:
+    """torch's ``gain·sqrt(2/(fan_in + fan_out))`` std (times ``sqrt(3)``: the bound), computed as the core's
+    ``VarianceScaling(gain², "fan_avg", distribution)`` computes it, with the sign of ``gain`` (torch's
+    errors for a negative gain) and no clamp (torch's ``ZeroDivisionError`` when both fans are 0)."""
+    return xavier_param(*_calculate_fan_in_and_fan_out(tensor), gain, distribution)
+
+
+def _kaiming(tensor: Any, a: float, mode: str, nonlinearity: str, distribution: str) -> float | None:
+    """torch's ``gain/sqrt(fan)`` std (times ``sqrt(3)``: the bound), computed as the core's
+    ``VarianceScaling(gain², mode, distribution)`` computes it (``gain² = 2.0`` for relu); None, with torch's
+    warning, for a tensor with a zero dimension."""
     if 0 in _shape(tensor):
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return None
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    return gain / math.sqrt(fan)
+    return kaiming_param(_calculate_correct_fan(tensor, mode), nonlinearity, a, distribution, framework="torch")
 
 
 def kaiming_uniform_(
@@ -1066,35 +1031,18 @@ def kaiming_uniform_(
         >>> bool(np.abs(w).max() <= (6 / 32) ** 0.5)
         True
     """
-    std = _kaiming_std(tensor, a, mode, nonlinearity)
-    if std is None:
+    bound = _kaiming(tensor, a, mode, nonlinearity, "uniform")
+    if bound is None:
         return tensor
-    bound = math.sqrt(3.0) * std
     return _uniform(tensor, -bound, bound, generator, seed)
 
 
-def kaiming_normal_(
-    tensor: Any,
-    a: float = 0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    generator: Any = None,
-    *,
-    seed: Any = None,
-) -> Any:
+def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Any = None, *, seed: Any = None) -> Any:
     """He/Kaiming normal: an **untruncated** ``N(0, gain²/fan)``, as torch.
 
-    Args:
-        tensor: a ``torch.Tensor`` or a writable NumPy array, ``(out, in, *k)``.
-        a: negative slope of the rectifier (used with ``'leaky_relu'``).
-        mode: ``'fan_in'`` or ``'fan_out'``, any case.
-        nonlinearity: a :func:`calculate_gain` name.
-        generator: the torch generator that seeds the draw.
-        seed: varscale extension (keyword only), replaces the generator.
-
-    Returns:
-        ``tensor``, filled in place (unchanged, with a warning, if it has a
-        zero dimension).
+    The arguments, the return value and the zero-dimension warning are
+    :func:`kaiming_uniform_`'s; only the law differs.
 
     Example:
         >>> import numpy as np
@@ -1102,7 +1050,7 @@ def kaiming_normal_(
         >>> kaiming_normal_(np.empty((8, 4, 3, 3)), mode="fan_out", seed=0).shape
         (8, 4, 3, 3)
     """
-    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    std = _kaiming(tensor, a, mode, nonlinearity, "untruncated_normal")
     if std is None:
         return tensor
     return _normal(tensor, 0.0, std, generator, seed)
@@ -1129,14 +1077,7 @@ def _probe_orthogonal(tensor: Any) -> None:
 def _orthogonal_values(shape: tuple[int, ...], name: str, gain: float, stream: Stream) -> np.ndarray:
     rows = shape[0]
     cols = math.prod(shape) // rows
-    flattened = draw((rows, cols), name, normal_sampler(0.0, 1.0), stream).astype(np.float64)
-    if rows < cols:
-        flattened = flattened.T
-    q, r = np.linalg.qr(flattened)
-    # Make Q uniform according to https://arxiv.org/pdf/math-ph/0609050.pdf (as torch)
-    q = q * np.sign(np.diagonal(r))
-    if rows < cols:
-        q = q.T
+    q = torch_orthogonal(draw((rows, cols), name, normal_sampler(0.0, 1.0), stream).astype(np.float64))
     with np.errstate(all="ignore"):
         out: np.ndarray = (q * gain).reshape(shape).astype(_np_dtype(name))
     return out
