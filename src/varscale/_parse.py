@@ -198,13 +198,11 @@ def _parse_json(source: str, legacy: bool) -> Spec:
     if not isinstance(name, str) or not isinstance(conf, dict):
         raise ParseError("'class_name' must be a string and 'config' an object", source)
     module = cfg.get("module")
-    framework = "keras"
-    if "layout" in conf or "stream_version" in conf or (isinstance(module, str) and module.startswith("varscale")):
-        framework = "varscale"
-    elif isinstance(module, str) and module.startswith("tf"):
-        framework = "tf.keras"
-    elif "dtype" in conf:
-        framework = "tf1"
+    owners = sorted((f for f in all_frameworks() if f.config_rank(module, conf) is not None),
+                    key=lambda f: f.config_rank(module, conf) or 0)
+    if not owners:
+        raise ParseError("no framework writes this config", source)
+    fw = owners[0]
     # Rebuild a call expression from the config and read it with the same rules.
     conf = {k: v for k, v in conf.items() if k not in ("stream_version", "registered_name")}
     for k, v in conf.items():
@@ -218,10 +216,8 @@ def _parse_json(source: str, legacy: bool) -> Spec:
         raise ParseError(f"bad class_name {name!r}", source)
     if "seed" in conf and isinstance(conf["seed"], dict):
         conf = dict(conf, seed=None)
-    if framework == "tf1":
-        conf = dict(conf, dtype=None)
-    args = ", ".join(f"{k}={v!r}" for k, v in conf.items())
-    expr = f"{get(framework).module}.{name}({args})"
+    args = ", ".join(f"{k}={v!r}" for k, v in fw.config_arguments(conf).items())
+    expr = f"{fw.module}.{name}({args})"
     try:
         spec = _parse_expr(expr, legacy)
     except ParseError as err:

@@ -184,6 +184,14 @@ class Framework:
         s, m, d = PRESETS[key]
         return vs_spec(self.name, s, m, d, key)
 
+    def config_rank(self, module: object, conf: Mapping[str, object]) -> int | None:
+        """Its claim on a serialized ``{"class_name", "config", "module"}`` config: lower wins, None: not its."""
+        return None
+
+    def config_arguments(self, conf: dict[str, Any]) -> dict[str, Any]:
+        """A config's arguments as its call takes them."""
+        return conf
+
     def typed(self, text: str) -> str | None:
         """The expression a bare word users type for its function means (``kaiming_normal``), else None."""
         return None

@@ -15,7 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import ClassVar
 
 from .._spec import Spec
 from ._base import Framework, OtherInit
@@ -39,9 +40,6 @@ from ._writing import (
     keras_scale,
     num,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = ["FRAMEWORKS", "Keras", "TfKeras", "keras_other", "read_keras_like", "write_named_fixed"]
 
@@ -137,6 +135,9 @@ class Keras(Framework):
         # `from keras import initializers`: Keras' classes are capitalized; its snake-case functions take a seed
         return head == ("initializers",) and (func[:1].isupper() or "seed" in kw)
 
+    def config_rank(self, module: object, conf: Mapping[str, object]) -> int | None:
+        return 100  # Keras' own serialization format: every config no other framework claims
+
     def params(self, func: str) -> tuple[str, ...]:
         func = _SNAKE_PARAMS.get(func, func)  # Keras' snake-case aliases take the class's arguments
         return _PARAMS.get(func, ("seed", "input_axes", "output_axes", "dtype"))
@@ -192,6 +193,9 @@ class TfKeras(Keras):
 
     def claims_module(self, head: tuple[str, ...], func: str, kw: frozenset[str] = frozenset()) -> bool:
         return False  # `initializers.X` is Keras 3's
+
+    def config_rank(self, module: object, conf: Mapping[str, object]) -> int | None:
+        return 2 if isinstance(module, str) and module.startswith("tf") else None
 
 
 FRAMEWORKS = (Keras(), TfKeras())

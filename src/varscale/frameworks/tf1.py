@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .._spec import Spec
 from ._base import Framework, OtherInit
@@ -68,6 +68,12 @@ class Tf1(Framework):
 
     def owns_bare(self, func: str, kw: set[str], node: ast.Call) -> bool:
         return func.endswith("_initializer")
+
+    def config_rank(self, module: object, conf: Mapping[str, object]) -> int | None:
+        return 3 if "dtype" in conf else None  # TF1 initializers serialize their dtype
+
+    def config_arguments(self, conf: dict[str, Any]) -> dict[str, Any]:
+        return dict(conf, dtype=None)
 
     def params(self, func: str) -> tuple[str, ...]:
         base = func.removesuffix("_initializer")

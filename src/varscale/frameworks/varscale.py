@@ -60,6 +60,10 @@ class Varscale(Framework):
     get_as = "varscale"
     facade = "varscale"
 
+    def config_rank(self, module: object, conf: Mapping[str, object]) -> int | None:
+        mine = "layout" in conf or "stream_version" in conf or (isinstance(module, str) and module.startswith("varscale"))
+        return 1 if mine else None
+
     def params(self, func: str) -> tuple[str, ...]:
         params = _KERAS_PARAMS.get(func, ("seed", "layout", "dtype"))
         return (*params, "layout") if "layout" not in params else params
