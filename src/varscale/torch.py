@@ -55,18 +55,14 @@ Example:
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from ._codes import Kind
-from ._dtypes import resolve_dtype
 from ._errors import InvalidArgumentError
 from ._fans import compute_fans
-from ._generate import draw, draw_into
 from ._initializer import VarianceScaling
 from ._plan import uniform_sampler
 from ._report import InitReport, ParamRow, listing
@@ -79,9 +75,16 @@ from ._rules import (
     report_unused,
     resolve,
 )
+from ._torch_fill import (
+    check_engine,
+    check_gen_dtype,
+    check_target,
+    fill_param,
+    local_part,
+)
+from ._torch_finite import check_finite, finite_by_construction
 from ._torch_recipes import RECIPES, recipe_for, reset_buffers
 from ._validation import check_shape
-from .io import regions
 from .stream import Stream, derive_stream, resolve_seed
 
 __all__ = ["PYTORCH_DEFAULTS", "FanInBias", "InitReport", "ParamRow", "fill_shard", "init_module"]
@@ -155,165 +158,6 @@ def _skip_fn(skip: Any) -> Callable[[str], bool]:
         )
     names = set(skip)
     return lambda name: name in names
-
-
-def _numpy_view(t: torch.Tensor) -> np.ndarray[Any, Any] | None:
-    """The tensor's own memory as a flat NumPy array in the stream's storage dtype, or None."""
-    if t.device.type != "cpu" or not t.is_contiguous() or t.dtype not in _STORAGE:
-        return None
-    if t.dtype in (torch.float16, torch.bfloat16):
-        arr: np.ndarray[Any, Any] = t.detach().view(torch.int16).numpy().view(np.uint16)
-    else:
-        arr = t.detach().numpy()
-    return arr.reshape(-1)
-
-
-_STORAGE = {torch.float16: "float16", torch.bfloat16: "bfloat16", torch.float32: "float32", torch.float64: "float64"}
-
-
-def _fill(
-    param: torch.Tensor,
-    shape: tuple[int, ...],
-    plan: ParamPlan,
-    stream: Stream,
-    gen_dtype: str | None,
-    chunk_elems: int,
-    full_shape: tuple[int, ...] | None = None,
-    offsets: tuple[int, ...] | None = None,
-    engine: str | None = None,
-) -> None:
-    """Fill ``param`` (of ``shape``), the block at ``offsets`` of ``full_shape``, by ``plan``.
-
-    ``engine``: None (the compiled kernel for CPU tensors, the torch engine on accelerators), ``"torch"``
-    (the torch engine everywhere) or ``"numba"``/``"numpy"`` (host engines, copied to the device)."""
-    full = shape if full_shape is None else full_shape
-    offs = offsets if offsets is not None else (0,) * len(shape)
-    whole = full == shape
-    dtype = gen_dtype if gen_dtype is not None else _STORAGE.get(param.dtype, "float32")
-    if plan.constant is not None:
-        # rounded once from float64 as every draw is (torch's fill_ of a Python float may round twice)
-        value = plan.draw((), dtype, stream)
-        param.fill_(float(value))  # exactly representable in the parameter's dtype: no second rounding
-        return
-    if plan.matrix is not None:
-        values = plan.draw(full, dtype, stream)
-        if not whole:
-            values = values[tuple(slice(o, o + n) for o, n in zip(offs, shape, strict=True))]
-        param.copy_(_to_torch(np.ascontiguousarray(values)).reshape(shape))
-        return
-    assert plan.sampler is not None
-    sampler = plan.sampler
-    if engine == "torch" or (engine is None and param.device.type != "cpu"):
-        # the stream in torch ops on the tensor's own device (same bits; no host round trip)
-        from ._engine_torch import fill_tensor
-
-        where = None if whole else tuple(slice(o, o + n) for o, n in zip(offs, shape, strict=True))
-        if gen_dtype is None:
-            fill_tensor(param, full, sampler, stream, region=where)
-        else:
-            tmp = torch.empty(shape, dtype=getattr(torch, gen_dtype), device=param.device)
-            param.copy_(fill_tensor(tmp, full, sampler, stream, region=where))
-        return
-    view = _numpy_view(param) if gen_dtype is None else None
-    if view is not None and whole:
-        draw_into(view, full, dtype, sampler, stream, engine=engine)
-        return
-    if not shape:
-        param.copy_(_to_torch(np.asarray(draw(full, dtype, sampler, stream))).reshape(()))
-        return
-    staging = _Staging(param.device) if param.device.type == "cuda" else None
-    for region, _ in regions(shape, chunk_elems):
-        where = tuple(
-            slice((r.start or 0) + o, (n if r.stop is None else r.stop) + o)
-            for r, o, n in zip(region, offs, shape, strict=True)
-        )
-        if view is not None:
-            # a contiguous CPU shard: write its regions in place
-            sub = param[region]
-            sub_view = _numpy_view(sub)
-            if sub_view is not None:
-                draw_into(sub_view, full, dtype, sampler, stream, region=where, engine=engine)
-                continue
-        block = draw(full, dtype, sampler, stream, region=where, engine=engine)
-        if staging is not None:
-            staging.copy(param[region], block)
-        else:
-            param[region].copy_(_to_torch(block))
-    if staging is not None:
-        staging.finish()
-
-
-def _to_torch(block: np.ndarray[Any, Any]) -> torch.Tensor:
-    if block.dtype.name == "bfloat16":
-        return torch.from_numpy(block.view(np.int16)).view(torch.bfloat16)
-    return torch.from_numpy(block)
-
-
-class _Staging:
-    """Host→device copies through two pinned buffers, each copy overlapped with drawing the next block."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.buffers: list[torch.Tensor | None] = [None, None]
-        self.events: list[Any] = [None, None]
-        self.i = 0
-
-    def copy(self, dst: torch.Tensor, block: np.ndarray[Any, Any]) -> None:
-        src = _to_torch(block)
-        k = self.i % 2
-        self.i += 1
-        if self.events[k] is not None:
-            self.events[k].synchronize()  # the copy that used this buffer has finished
-        buf = self.buffers[k]
-        if buf is None or buf.numel() < src.numel() or buf.dtype != src.dtype:
-            buf = torch.empty(src.numel(), dtype=src.dtype, pin_memory=True)
-            self.buffers[k] = buf
-        host = buf[: src.numel()].view(src.shape)
-        host.copy_(src)
-        dst.copy_(host, non_blocking=True)
-        event = torch.cuda.Event()
-        event.record()
-        self.events[k] = event
-
-    def finish(self) -> None:
-        for event in self.events:
-            if event is not None:
-                event.synchronize()
-
-
-def _check_target(tensor: Any, name: str, argument: str) -> torch.Tensor:
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"`{argument}` must be a torch.Tensor; received {argument}={tensor!r}.")
-    if tensor.device.type == "meta":
-        raise InvalidArgumentError(
-            f"{name} is on the meta device and has no storage to fill; materialize the module first "
-            f"(module.to_empty(device='cpu'))."
-        )
-    if not tensor.is_floating_point():
-        raise InvalidArgumentError(f"{name} has dtype {tensor.dtype}; only floating tensors can be initialized.")
-    return tensor
-
-
-def _engine(engine: Any) -> str | None:
-    if engine is None:
-        return None
-    if engine not in ("torch", "numba", "numpy"):
-        raise InvalidArgumentError(
-            f"`engine` must be None (automatic), 'torch', 'numba' or 'numpy'; received engine={engine!r}."
-        )
-    return str(engine)
-
-
-def _gen_dtype(gen_dtype: Any) -> str | None:
-    if gen_dtype is None:
-        return None
-    name = str(resolve_dtype(gen_dtype, "gen_dtype")[0].name)
-    if name not in ("float32", "float64"):
-        raise InvalidArgumentError(
-            f"`gen_dtype` must be None (each parameter's own dtype), 'float32' or 'float64'; "
-            f"received gen_dtype={gen_dtype!r}."
-        )
-    return name
 
 
 _DEFAULTS = ("error", "skip", *RECIPES)
@@ -434,10 +278,10 @@ def init_module(
         )
     if not isinstance(prefix, str):
         raise TypeError(f"`prefix` must be a str (the module's name in the whole model); received prefix={prefix!r}.")
-    gen = _gen_dtype(gen_dtype)
+    gen = check_gen_dtype(gen_dtype)
     if isinstance(chunk_elems, bool) or not isinstance(chunk_elems, int) or chunk_elems < 1:
         raise InvalidArgumentError(f"`chunk_elems` must be a positive int; received chunk_elems={chunk_elems!r}.")
-    eng = _engine(engine)
+    eng = check_engine(engine)
     lead = prefix.rstrip(".") + "." if prefix.strip(".") else ""
 
     # plan every parameter before touching any, so that a bad rule changes nothing
@@ -505,7 +349,7 @@ def init_module(
                     no_recipe.append(f"{name} ({type(owner).__name__}.{local})")
                     continue
                 pp, post = recipe.plan, recipe.post
-            _check_target(param, f"parameter {name!r}", "module")
+            check_target(param, f"parameter {name!r}", "module")
             row = ParamRow(name, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
                            dtype=dtype_text)
             plan.append((name, param, row, pp, post))
@@ -537,111 +381,20 @@ def init_module(
         for name, param, row, todo, post in plan:
             if row.skipped or todo is None:
                 continue
-            local, offsets = _local_part(param, name)
-            _fill(local, tuple(local.shape), todo, derive_stream(key.seed, name), gen, chunk_elems,
+            local, offsets = local_part(param, name)
+            fill_param(local, tuple(local.shape), todo, derive_stream(key.seed, name), gen, chunk_elems,
                   full_shape=row.shape, offsets=offsets, engine=eng)
             if post is not None:
                 post(local, offsets)
-            if _finite_by_construction(todo, param.dtype):
+            if finite_by_construction(todo, param.dtype):
                 finite.add(id(param))
         for mod_name, owner in module.named_modules():
             full = lead + mod_name
             if id(owner) in keep_stats or is_skipped(f"{full}.running_mean" if mod_name else f"{lead}running_mean"):
                 continue
             buffers.extend(f"{full}.{b}" if mod_name else f"{lead}{b}" for b in reset_buffers(owner))
-    _check_finite(module, lead, finite)
+    check_finite(module, lead, finite)
     return InitReport([row for _, _, row, _, _ in plan], buffers)
-
-
-def _dtensor_type() -> Any:
-    mod = sys.modules.get("torch.distributed.tensor")
-    return getattr(mod, "DTensor", None) if mod is not None else None
-
-
-def _local_part(param: torch.Tensor, name: str) -> tuple[torch.Tensor, tuple[int, ...]]:
-    """The tensor this process fills and its offsets in the full parameter.
-
-    A plain parameter is its own local part (offsets 0). A ``DTensor`` parameter (FSDP2's ``fully_shard``,
-    tensor parallelism, ``distribute_tensor``) is filled through its local shard only, at the offsets torch's
-    own checkpointing uses (``DTensor.__create_chunk_list__``, what torch.distributed.checkpoint writes), so
-    gathering every rank's shard gives the single-process tensor bit for bit.
-    """
-    dtensor = _dtensor_type()
-    if dtensor is None or not isinstance(param, dtensor):
-        return param.data, (0,) * param.dim()
-    if any(p.is_partial() for p in param.placements):
-        raise InvalidArgumentError(
-            f"parameter {name!r} is a DTensor with a Partial placement ({param.placements}): its local values "
-            f"are summands, not a shard; redistribute it to Shard/Replicate placements before init_module."
-        )
-    chunks = param.__create_chunk_list__()
-    local = param.to_local()
-    if len(chunks) != 1 or tuple(chunks[0].sizes) != tuple(local.shape):
-        raise InvalidArgumentError(
-            f"parameter {name!r}: its local shard {tuple(local.shape)} is not one block of the full tensor "
-            f"({param.placements}); varscale fills Shard(d)/Replicate placements."
-        )
-    return local, tuple(int(o) for o in chunks[0].offsets)
-
-
-def _all_finite(t: torch.Tensor) -> bool:
-    """No NaN or ±inf in ``t``: its min and max are finite (both propagate NaN). One pass, no tensor of
-    ``t``'s size (``torch.isfinite(t).all()`` allocates one and was 5x the fill's time on a 100M model)."""
-    if t.numel() == 0:
-        return True
-    if t.is_complex():
-        return _all_finite(torch.view_as_real(t))
-    lo, hi = torch.aminmax(t.detach().reshape(-1))
-    return bool(torch.isfinite(lo)) and bool(torch.isfinite(hi))
-
-
-#: the largest |Φ⁻¹(u)| the stream can produce: u ≥ 2**-54 (53-bit variates, plus one half)
-_MAX_Z = 8.3
-
-
-def _finite_by_construction(plan: ParamPlan, dtype: torch.dtype) -> bool:
-    """True when every value ``plan`` can draw is finite in ``dtype`` (so the check need not read it).
-
-    Laws have finite parameters (validated), so only an overflow of the dtype can give ±inf: a float16
-    parameter drawn with std 1e5, say. Orthogonal values are bounded by the gain.
-    """
-    if not dtype.is_floating_point:
-        return False
-    big = torch.finfo(dtype).max / 2
-    if plan.constant is not None:
-        return bool(abs(plan.constant) < big)
-    if plan.matrix is not None:
-        return bool(abs(float(plan.matrix.gain)) < big)
-    sp = plan.sampler
-    if sp is None:
-        return False
-    if sp.kind == Kind.UNIFORM:
-        reach = abs(sp.loc) + abs(sp.limit)
-    else:
-        lo = max(sp.a, -_MAX_Z)
-        hi = min(sp.b, _MAX_Z)
-        reach = abs(sp.loc) + abs(sp.std) * max(abs(lo), abs(hi))
-    return math.isfinite(reach) and reach < big
-
-
-def _check_finite(module: torch.nn.Module, lead: str, known: frozenset[int] | set[int] = frozenset()) -> None:
-    bad = []
-    for kind, items in (("parameter", module.named_parameters()), ("buffer", module.named_buffers())):
-        for name, t in items:
-            if id(t) in known:
-                continue  # drawn just now from a law whose every value is finite in this dtype
-            if t.is_floating_point() or t.is_complex():
-                dtensor = _dtensor_type()
-                if dtensor is not None and isinstance(t, dtensor):
-                    t = t.to_local()  # each rank checks its own shard: no collective
-                if t.device.type != "meta" and not _all_finite(t):
-                    bad.append(f"{kind} {lead}{name}")
-    if bad:
-        raise InvalidArgumentError(
-            f"after init_module, {len(bad)} tensor(s) hold non-finite values: {listing(bad)}. A buffer of a "
-            f"custom layer is not reset by varscale (it holds whatever to_empty left): recompute it, or "
-            f"initialize it by hand; a skipped parameter must already hold values."
-        )
 
 
 def fill_shard(
@@ -690,7 +443,7 @@ def fill_shard(
         >>> bool((shard.numpy() == full[6:9]).all())
         True
     """
-    t = _check_target(tensor, "`tensor`", "tensor")
+    t = check_target(tensor, "`tensor`", "tensor")
     own = getattr(init, "_stream", None)
     if isinstance(init, str) or own is None:
         resolved = resolve(init, layout="torch", where="`init`")
@@ -717,12 +470,12 @@ def fill_shard(
             f"the shard of shape {local} at offsets={tuple(offsets)!r} does not lie inside "
             f"full_shape={full!r}."
         )
-    gen = _gen_dtype(gen_dtype)
+    gen = check_gen_dtype(gen_dtype)
     try:
         pp = plan_param(resolved, full, "torch")
     except FanError as err:
         raise InvalidArgumentError(f"`init` {err}; received full_shape={full!r}.") from None
     with torch.no_grad():
-        _fill(t.data, local, pp, stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs),
-              engine=_engine(engine))
+        fill_param(t.data, local, pp, stream, gen, chunk_elems, full_shape=full, offsets=tuple(offs),
+              engine=check_engine(engine))
     return tensor

@@ -230,7 +230,7 @@ def test_overflowing_draw_is_caught_and_finite_draws_are_not_reread() -> None:
     with pytest.raises(vs.InvalidArgumentError, match=r"non-finite values: parameter weight"):
         init_module(net, [("weight", "normal(std=1e5)"), ("bias", 0.0)], seed=0)
     from varscale._rules import plan_param, resolve
-    from varscale.torch import _finite_by_construction
+    from varscale._torch_finite import finite_by_construction as _finite_by_construction
 
     big = plan_param(resolve("normal(std=1e5)", layout="torch", where="t"), (64, 64), "torch")
     small = plan_param(resolve("he_normal", layout="torch", where="t"), (64, 64), "torch")
