@@ -36,7 +36,7 @@ from ._law import density, initializer_for
 if TYPE_CHECKING:
     from ._parse import Spec
 
-__all__ = ["initializer_of", "png_size", "run_plot", "run_sample"]
+__all__ = ["initializer_of", "plot_grid", "png_size", "run_plot", "run_sample"]
 
 
 def initializer_of(text: str, shape: tuple[int, ...], seed: int | None,
@@ -121,6 +121,18 @@ def _leading_region(shape: tuple[int, ...], limit: int) -> tuple[int | slice, ..
     return tuple(region)
 
 
+def plot_grid(bounds: tuple[float, float], mean: float, std: float, points: int = 801) -> np.ndarray[Any, Any]:
+    """Where the density is drawn: the law's support within ``mean ± 4.5·std``, and 5 % more on each side.
+
+    Example:
+        >>> g = plot_grid((-math.inf, math.inf), 1.0, 0.05)
+        >>> round(float(g[0]), 4), round(float(g[-1]), 4)
+        (0.7525, 1.2475)
+    """
+    a, b = max(bounds[0], mean - 4.5 * std), min(bounds[1], mean + 4.5 * std)
+    return np.linspace(a - 0.05 * (b - a), b + 0.05 * (b - a), points)
+
+
 def run_plot(args: argparse.Namespace) -> int:
     if not str(args.out).endswith(".png"):
         raise UsageError(f"--out must end in .png; received {args.out!r}")
@@ -144,10 +156,7 @@ def run_plot(args: argparse.Namespace) -> int:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ax.hist(x, bins=args.bins, density=True, alpha=0.6, label=f"sample (n={x.size})")
-    lo, hi = d["bounds"]
-    mean, span = d.get("mean") or 0.0, 4.5 * d["std"]  # about the law's own mean (RandomNormal(mean=1.0))
-    a, b = max(lo, mean - span), min(hi, mean + span)
-    grid = np.linspace(a - 0.05 * (b - a), b + 0.05 * (b - a), 801)
+    grid = plot_grid(d["bounds"], d.get("mean") or 0.0, d["std"])
     ax.plot(grid, density(spec, shape, grid), "k-", lw=1.5, label="exact density")
     ax.set_title(f"{spec.framework}: {spec.call} {shape}, std {d['std']:.4g}")
     ax.set_xlabel("value")

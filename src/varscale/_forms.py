@@ -12,9 +12,9 @@
   ``varscale._rules`` plus varscale's JSON and ``name:key=value`` forms —
   :func:`rule_from_text` and :func:`rule_layout`.
 
-A text that is malformed as text (bad JSON, ``key`` without ``=value``, a
-name varscale does not know) raises :class:`SpecSyntaxError`; the command
-line reports it as a usage error (exit code 2).
+A text that is malformed as text (bad JSON, ``key`` without ``=value``, an
+initializer that is not variance scaling) raises :class:`SpecSyntaxError`;
+the command line reports it as a usage error (exit code 2).
 
 Example:
     >>> from varscale._forms import read, rule_layout
@@ -45,7 +45,7 @@ __all__ = ["SpecSyntaxError", "initializer_from_text", "read", "rule_from_text",
 
 
 class SpecSyntaxError(InvalidArgumentError):
-    """The text is not any initializer form (bad JSON, a malformed ``key=value``, an unknown name)."""
+    """The text is not one of varscale's forms (bad JSON, a malformed ``key=value``, not variance scaling)."""
 
 
 def initializer_from_text(text: str, seed: int | None = None, layout: str | None = None) -> VarianceScaling:
@@ -59,6 +59,7 @@ def initializer_from_text(text: str, seed: int | None = None, layout: str | None
     Raises:
         SpecSyntaxError: the text is none of these forms, or names an
             initializer that is not variance scaling.
+        UnknownNameError: a name varscale does not know (with a did-you-mean).
         InvalidArgumentError: a value is refused by the initializer.
 
     Example:
@@ -90,15 +91,9 @@ def initializer_from_text(text: str, seed: int | None = None, layout: str | None
                     ) from None
             else:
                 kwargs[key.strip()] = value.strip()
-        base = _registry.get(name.strip())
-        if base is None:
-            raise SpecSyntaxError(f"SPEC {text!r} names no initializer")
-        init = type(base)(**kwargs)
+        init = type(_registry.get(name.strip()))(**kwargs)
     else:
-        got = _registry.get(text)
-        if got is None:
-            raise SpecSyntaxError(f"SPEC {text!r} names no initializer")
-        init = got
+        init = _registry.get(text)
     if not isinstance(init, VarianceScaling):
         raise SpecSyntaxError(
             f"SPEC {text!r} is not a variance-scaling initializer; this command takes Glorot/He/LeCun and "
