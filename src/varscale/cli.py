@@ -30,6 +30,7 @@ from ._cli_progress import Progress
 from ._cli_sample import _PLOT_VALUES as _PLOT_VALUES
 from ._cli_sample import _leading_region as _leading_region
 from ._cli_sample import run_plot, run_sample
+from ._dtypes import DTYPE_NAMES
 from ._errors import VarscaleError
 from ._fans import LAYOUT_NAMES
 from ._forms import SpecSyntaxError
@@ -81,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("spec", help=spec_help)
     sa.add_argument("--shape", type=shape_arg, required=True)
     sa.add_argument("--seed", type=int, required=True)
-    sa.add_argument("--dtype", default="float32", help="float16, bfloat16, float32 or float64")
+    sa.add_argument("--dtype", default="float32", help=", ".join(DTYPE_NAMES))
     sa.add_argument("--layout", choices=LAYOUT_NAMES, default=None)
     sa.add_argument("--engine", choices=ENGINES, default=None,
                     help="the engine that draws every region (default: the fastest ready; the bits are the same)")
@@ -116,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     it.add_argument("--layout", choices=LAYOUT_NAMES, default=None,
                     help="how fans are read from shapes: tf (*kernel, in, out; the default) or torch (out, in, *kernel)")
     it.add_argument("--seed", type=int, required=True)
-    it.add_argument("--dtype", default="float32")
+    it.add_argument("--dtype", default="float32", help=", ".join(DTYPE_NAMES))
     it.add_argument("--out", required=True,
                     help="output: FILE.safetensors (one file) or a folder DIR (sharded as Hugging Face writes it: "
                          "model-0000k-of-0000n.safetensors + model.safetensors.index.json)")
@@ -155,7 +156,6 @@ def _compile_notice(message: str) -> None:
 
 def run_warmup(args: argparse.Namespace) -> int:
     """Compile the kernel (or find it in the cache) and check every dtype runs without another compile."""
-    from ._dtypes import DTYPE_NAMES
     from ._generate import draw, prepare_kernel
     from ._plan import uniform_sampler
 
