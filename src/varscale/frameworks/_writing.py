@@ -27,8 +27,21 @@ if TYPE_CHECKING:
     from ._base import Framework
 
 __all__ = [
-    "PRESET_OF", "Bounds", "Ctx", "UnrepresentableError", "closest_trunc", "contrib_by_scale", "factor_sq", "gain_code", "keras_scale",
-    "num", "shortest", "slope_code", "sqrt_int", "val",
+    "PRESET_OF",
+    "Bounds",
+    "Ctx",
+    "UnrepresentableError",
+    "closest_trunc",
+    "contrib_by_scale",
+    "factor_sq",
+    "gain_code",
+    "gain_law",
+    "keras_scale",
+    "num",
+    "shortest",
+    "slope_code",
+    "sqrt_int",
+    "val",
 ]
 
 
@@ -204,3 +217,17 @@ class Bounds:
     @property
     def mhi(self) -> str:
         return self._v(self.m + self.k * self.p)
+
+
+def gain_law(ctx: Ctx) -> tuple[float, bool, str] | None:
+    """A fan-based law as torch-style targets write it (Xavier/He with a gain): ``(gain², uniform, mode text)``,
+    or None when they have no one call for it (no mode, JAX's fan_geo_avg, a fan-based truncated normal).
+
+    ``mode text`` is ``""`` for fan_in (their default) and ``", mode='fan_out'"`` otherwise.
+    """
+    s = ctx.spec
+    if s.mode is None or s.mode == "fan_geo_avg" or s.family == "truncated_normal":
+        return None  # no fan-based truncated normal: absolute bounds, per shape
+    q = ctx.q()
+    uniform = s.family == "uniform"
+    return (q / 3 if uniform else q), uniform, ("" if s.mode == "fan_in" else f", mode={s.mode!r}")

@@ -42,7 +42,7 @@ from ._reading import (
     unknown,
     vs_spec,
 )
-from ._writing import Bounds, Ctx, gain_code, num, slope_code, val
+from ._writing import Bounds, Ctx, gain_code, gain_law, num, slope_code, val
 
 __all__ = ["FRAMEWORKS", "MindSpore", "gain"]
 
@@ -237,24 +237,22 @@ class MindSpore(Framework):
 
     # -- writing ---------------------------------------------------------------------
     def fan_code(self, ctx: Ctx) -> tuple[str, str] | None:
-        s = ctx.spec
-        if s.mode is None or s.mode == "fan_geo_avg" or s.family == "truncated_normal":
-            return None  # no fan-based truncated normal: absolute bounds, per shape
-        q = ctx.q()
-        g2 = q / 3 if s.family == "uniform" else q
-        cls = "Uniform" if s.family == "uniform" else "Normal"
-        if s.mode == "fan_avg":
+        law = gain_law(ctx)
+        if law is None:
+            return None
+        g2, uniform, mode = law
+        cls = "Uniform" if uniform else "Normal"
+        if ctx.spec.mode == "fan_avg":
             g = "" if abs(g2 - 1) < 1e-14 else f"gain={gain_code(g2)}"
             return f"{_BASE}.Xavier{cls}({g})", "exact"
-        mode = "" if s.mode == "fan_in" else f", mode={s.mode!r}"
         if abs(g2 - 2) < 1e-14 and not mode:
             return f"{_BASE}.He{cls}()", "exact"
         if abs(g2 - 1) < 1e-14:
             return f"{_BASE}.He{cls}(nonlinearity='linear'{mode})", "exact"
         if g2 < 2:
             return f"{_BASE}.He{cls}(negative_slope={slope_code(g2)}{mode})", "exact"
-        dist = "uniform" if s.family == "uniform" else "untruncated_normal"
-        return f"{_BASE}.VarianceScaling(scale={num(g2)}, mode={s.mode!r}, distribution={dist!r})", "exact"
+        dist = "uniform" if uniform else "untruncated_normal"
+        return f"{_BASE}.VarianceScaling(scale={num(g2)}, mode={ctx.spec.mode!r}, distribution={dist!r})", "exact"
 
     def fixed_code(self, ctx: Ctx, family: str, p: float, k: float) -> tuple[str, str]:
         b = Bounds(p, k)

@@ -40,7 +40,7 @@ from ._reading import (
     squared,
     unknown,
 )
-from ._writing import Bounds, Ctx, gain_code, num, slope_code, val
+from ._writing import Bounds, Ctx, gain_code, gain_law, num, slope_code, val
 
 __all__ = ["FRAMEWORKS", "Torch", "tensor_shape"]
 
@@ -216,16 +216,14 @@ class Torch(Framework):
 
     # -- writing ---------------------------------------------------------------------
     def fan_code(self, ctx: Ctx) -> tuple[str, str] | None:
-        s = ctx.spec
-        if s.mode is None or s.mode == "fan_geo_avg" or s.family == "truncated_normal":
-            return None  # no fan-based truncated normal: absolute bounds, per shape
-        q = ctx.q()
-        g2 = q / 3 if s.family == "uniform" else q
-        kind = "uniform" if s.family == "uniform" else "normal"
-        if s.mode == "fan_avg":
+        law = gain_law(ctx)
+        if law is None:
+            return None
+        g2, uniform, mode = law
+        kind = "uniform" if uniform else "normal"
+        if ctx.spec.mode == "fan_avg":
             gain = "" if abs(g2 - 1) < 1e-14 else f", gain={gain_code(g2)}"
             return f"torch.nn.init.xavier_{kind}_(w{gain})", "exact"
-        mode = "" if s.mode == "fan_in" else f", mode={s.mode!r}"
         if abs(g2 - 1) < 1e-14:
             return f"torch.nn.init.kaiming_{kind}_(w{mode}, nonlinearity='linear')", "exact"
         if abs(g2 - 2) < 1e-14:
