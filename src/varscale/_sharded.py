@@ -10,7 +10,6 @@ written by ``dask.distributed`` workers in parallel.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ from ._safetensors import (
 )
 from ._sources import Counter, Source, describe, write_sources
 from ._verify import compare
+from ._workers import worker_threads
 
 __all__ = [
     "INDEX_NAME",
@@ -355,13 +355,8 @@ def write_safetensors_sharded(
 
 
 def shard_task(path: str, header: bytes, sources: list[Source], step: int) -> int:
-    """One shard file written on a Dask worker (drawing on as many threads as the worker has)."""
-    with contextlib.suppress(ImportError, ValueError):
-        import numba
-        from distributed import get_worker
-
-        numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, get_worker().state.nthreads)))
-    with atomic_output(Path(path)) as fh:
+    """One shard file written on a Dask worker (drawing on its share of the worker's threads)."""
+    with worker_threads(), atomic_output(Path(path)) as fh:
         fh.write(header)
         write_sources(fh, sources, step, Counter(0, None))
     return sum(s.size for s in sources)

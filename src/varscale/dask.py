@@ -37,6 +37,7 @@ from ._generate import draw, resolve_engine
 from ._plan import Sampler
 from ._regions import check_initializer, fixed_stream
 from ._validation import check_shape
+from ._workers import worker_threads
 from .stream import Stream
 
 __all__ = ["array"]
@@ -55,7 +56,8 @@ def _chunk(
         raise RuntimeError("varscale.dask: a chunk task ran without Dask's block_info")
     location = block_info[None]["array-location"]
     region = tuple(slice(int(a), int(b)) for a, b in location)
-    return draw(shape, dtype, sampler, stream, region=region, engine=engine)
+    with worker_threads(engine):  # on a dask.distributed worker: its share of the worker's threads
+        return draw(shape, dtype, sampler, stream, region=region, engine=engine)
 
 
 def array(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -166,3 +167,35 @@ def test_random_chunkings_equal_the_tensor(data: st.DataObject) -> None:
     init = vs.VarianceScaling(1.5, "fan_avg", data.draw(st.sampled_from(["uniform", "truncated_normal"])), seed=77)
     got = array(init, shape, dtype, chunks=chunks).compute(scheduler="synchronous")
     np.testing.assert_array_equal(_bits(got), _bits(init(shape, dtype)))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numba_threads_follow_the_worker_thread_count(threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk task on a ``dask.distributed`` worker draws on the worker's threads, not on every core (issue 17:
+    each worker ran 2 Numba threads with ``threads_per_worker=1``); the thread's own setting is put back."""
+    need("dask")
+    distributed = need("distributed")
+    numba = need("numba")
+    import varscale.dask as vsd
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread here: nothing to tell apart")
+    seen: list[tuple[int, str]] = []
+    real = vsd.draw
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append((numba.get_num_threads(), threading.current_thread().name))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vsd, "draw", recording)
+    init = vs.HeNormal(seed=4)
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=threads, dashboard_address=":0",
+                                  silence_logs=40) as cluster, distributed.Client(cluster, set_as_default=False) as c:
+        got = c.compute(vsd.array(init, (64, 32), chunks=(64, 32))).result()  # one chunk: the whole worker
+        after = c.submit(lambda: numba.get_num_threads(), pure=False).result()
+    np.testing.assert_array_equal(got, init((64, 32)))
+    assert [n for n, _ in seen] == [min(threads, numba.config.NUMBA_NUM_THREADS)], seen
+    assert after == numba.config.NUMBA_NUM_THREADS  # put back on the worker's thread
+    seen.clear()
+    vsd.array(init, (64, 32), chunks=(64, 32)).compute(scheduler="threads")  # not on a worker: no change
+    assert [n for n, _ in seen] == [numba.get_num_threads()]
