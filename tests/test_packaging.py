@@ -58,11 +58,19 @@ def test_every_public_name_is_documented() -> None:
 
 CORE_MODULES = [
     "varscale",
+    "varscale._base",
+    "varscale._basic",
+    "varscale._codes",
     "varscale._fans",
     "varscale._gain",
     "varscale._initializer",
+    "varscale._math",
+    "varscale._param_plan",
+    "varscale._plan",
     "varscale._presets",
     "varscale._registry",
+    "varscale._rule_forms",
+    "varscale._rules",
     "varscale.stream",
 ]
 

@@ -73,6 +73,14 @@ class Initializer:
 
     A subclass sets its numbers (:meth:`sampler`), its config (:meth:`get_config`, :meth:`_allowed_keys`) and
     calls :meth:`_init_seed`; a seed of None draws fresh OS entropy on every call.
+
+    Example:
+        >>> import varscale as vs
+        >>> init = vs.Normal(std=0.5, seed=vs.Stream(1, 2))
+        >>> init.get_config()["seed"]
+        {'seed': 1, 'stream': 2}
+        >>> vs.Normal.from_config(init.get_config()) == init, bool((init((4,)) == init((4,))).all())
+        (True, True)
     """
 
     seed: int | dict[str, int] | None
