@@ -515,10 +515,19 @@ def operator_index(value: Any) -> int:
     raise TypeError(f"`shape` must contain integers; received {value!r} of type {type(value).__name__}.")
 
 
-class _Preset(VarianceScaling):
-    """A named preset: ``_preset`` is its key in the six-preset table (``varscale.compat._kit.PRESETS``)."""
+def _snake(name: str) -> str:
+    # keras.src.utils.naming.to_snake_case
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
 
-    _preset: ClassVar[str] = "lecun_normal"
+
+class _Preset(VarianceScaling):
+    """A named preset: its class name in snake case (``HeNormal``: ``he_normal``) is its key in the six-preset
+    table (``varscale.compat._kit.PRESETS``), which gives ``_scale``, ``_mode`` and ``_distribution``."""
+
     _scale: ClassVar[float] = 1.0
     _mode: ClassVar[str] = "fan_in"
     _distribution: ClassVar[str] = "truncated_normal"
@@ -539,7 +548,7 @@ class _Preset(VarianceScaling):
         # Give each preset an ``__init__`` of its own name, so that argument errors
         # read "HeNormal.__init__() got an unexpected keyword argument ..." as in Keras.
         super().__init_subclass__(**kwargs)
-        cls._scale, cls._mode, cls._distribution = PRESETS[cls._preset]
+        cls._scale, cls._mode, cls._distribution = PRESETS[_snake(cls.__name__)]
 
         def __init__(
             self: _Preset,
@@ -569,44 +578,53 @@ class GlorotUniform(_Preset):
         {'seed': 3, 'input_axes': None, 'output_axes': None}
     """
 
-    _preset = "glorot_uniform"
-
 
 class GlorotNormal(_Preset):
     """Glorot normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``."""
-
-    _preset = "glorot_normal"
 
 
 class LecunUniform(_Preset):
     """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``."""
 
-    _preset = "lecun_uniform"
-
 
 class LecunNormal(_Preset):
     """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``."""
-
-    _preset = "lecun_normal"
 
 
 class HeUniform(_Preset):
     """He uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``."""
 
-    _preset = "he_uniform"
-
 
 class HeNormal(_Preset):
     """He normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``."""
-
-    _preset = "he_normal"
 
 
 # -- the rest of keras.initializers: random (RandomNormal, TruncatedNormal, RandomUniform, Orthogonal) and
 # -- constant (Zeros, Ones, Constant, Identity) initializers ---------------------------------------------
 
 
-class RandomNormal(_RandomDraw):
+class _MeanStddev(_RandomDraw):
+    """Keras' ``(mean=0.0, stddev=0.05, seed=None)`` normals: ``N(mean, stddev²)``, cut at ``mean ± 2·stddev``
+    when ``_truncated``."""
+
+    _truncated: ClassVar[bool] = False
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def sampler(self, shape: Sequence[int]) -> Sampler:
+        """``N(mean, stddev²)``, truncated to ``[mean - 2·stddev, mean + 2·stddev]`` for ``TruncatedNormal``."""
+        name = type(self).__name__
+        mean, stddev = _scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name)
+        return mean_sampler(mean, stddev, truncated=self._truncated)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class RandomNormal(_MeanStddev):
     """Keras' ``RandomNormal(mean=0.0, stddev=0.05, seed=None)``: ``N(mean, stddev²)``, untruncated.
 
     Seeds as :class:`VarianceScaling` (an int or None: the same values on every call; a
@@ -620,21 +638,8 @@ class RandomNormal(_RandomDraw):
         (0.02, {'seed': 1, 'mean': 0.0, 'stddev': 0.05})
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
 
-    def sampler(self, shape: Sequence[int]) -> Sampler:
-        """``N(mean, stddev²)``."""
-        name = type(self).__name__
-        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=False)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
-
-
-class TruncatedNormal(_RandomDraw):
+class TruncatedNormal(_MeanStddev):
     """Keras' ``TruncatedNormal(mean=0.0, stddev=0.05, seed=None)``: ``N(mean, stddev²)`` cut at ``mean ± 2·stddev``.
 
     As Keras (values beyond two standard deviations are re-drawn), ``stddev`` is the parameter of the normal
@@ -647,18 +652,7 @@ class TruncatedNormal(_RandomDraw):
         True
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
-
-    def sampler(self, shape: Sequence[int]) -> Sampler:
-        """``N(mean, stddev²)`` truncated to ``[mean - 2·stddev, mean + 2·stddev]``."""
-        name = type(self).__name__
-        return mean_sampler(_scalar(self.mean, "mean", name), _scalar(self.stddev, "stddev", name), truncated=True)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+    _truncated = True
 
 
 class RandomUniform(_RandomDraw):
@@ -964,15 +958,6 @@ STFTInitializer = STFT
 _CLASSES: tuple[type[VarianceScaling], ...] = (
     VarianceScaling, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
 )
-
-
-def _snake(name: str) -> str:
-    # keras.src.utils.naming.to_snake_case
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
-    if insecure[0] != "_":
-        return insecure
-    return "private" + insecure
 
 
 _OTHER_CLASSES: tuple[type[Initializer], ...] = (

@@ -577,14 +577,8 @@ class VarianceScaling(Initializer):
         (1.732, 2.274)
     """
 
-    def __init__(
-        self,
-        scale: float = 1.0,
-        mode: str = "fan_in",
-        distribution: str = "truncated_normal",
-        *,
-        truncated_normal_as_documented: bool = False,
-    ) -> None:
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", *,
+                 truncated_normal_as_documented: bool = False) -> None:
         super().__init__(scale=scale, mode=mode, distribution=distribution)
         if scale <= 0.0:
             raise ValueError(
