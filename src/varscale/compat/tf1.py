@@ -47,6 +47,12 @@ accepts them), or ``tf.Tensor`` with ``init(shape, as_tensor=True)``. A seeded i
 graph-mode behaviour; TF2 eager would advance); ``seed=None`` draws fresh
 entropy per call. TensorFlow's deprecation log lines are not emitted.
 
+**One module, on purpose** (~1 000 lines): it is ``tf.compat.v1``'s
+initializer API (39 names: every ``init_ops`` v1 initializer and alias), kept
+in one file as TensorFlow keeps ``init_ops.py``, so each class reads side by
+side with TF's; what it shares with the other facades is in
+:mod:`varscale.compat._kit`.
+
 Example:
     >>> from varscale.compat import tf1
     >>> init = tf1.variance_scaling_initializer(scale=2.0, seed=0)

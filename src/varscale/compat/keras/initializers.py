@@ -52,6 +52,13 @@ names and Keras' aliases (``"normal"``, ``"uniform"``, ``"zero"``, ``"one"``…)
 and ``STFT`` (the deterministic kernel of ``STFTSpectrogram``); the abstract
 ``"Initializer"`` raises ``ValueError``.
 
+**One module, on purpose** (~1 100 lines): it is all of
+``keras.initializers`` (26 names, serialization and ``get`` included), and
+its path is part of the contract: Keras' saved configs record each class's
+module (``"module": "varscale.compat.keras.initializers"``), so the classes
+cannot move to other modules without changing saved models. What it shares
+with the other facades is in :mod:`varscale.compat._kit`.
+
 Example:
     >>> from varscale.compat.keras import initializers
     >>> init = initializers.HeNormal(seed=1)

@@ -75,6 +75,12 @@ float64 NumPy array (JAX would truncate to float32 with a warning;
 The bits differ from JAX's (another generator; every value is rounded once
 from float64); the formulas, fans, dtype rounding and errors are JAX's.
 
+**One module, on purpose** (~850 lines): it is all of
+``jax.nn.initializers`` (21 names), one file as JAX's is, so each function
+reads side by side with JAX's; the conformance suite records the samplers
+it builds through this module's names. What it shares with the other
+facades is in :mod:`varscale.compat._kit`.
+
 Example:
     >>> from varscale.compat.jax.nn import initializers
     >>> init = initializers.he_normal()

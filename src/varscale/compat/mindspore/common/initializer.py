@@ -69,6 +69,12 @@ bfloat16 is always returned as NumPy (MindSpore cannot build it from NumPy 2
 here). ``Initializer.__call__(arr)`` fills a NumPy array in place and returns
 None, as MindSpore's does.
 
+**One module, on purpose** (~800 lines): it is all of
+``mindspore.common.initializer`` (17 names), one file as MindSpore's is, so
+each class reads side by side with MindSpore's; the conformance suite records
+the samplers it builds through this module's names. What it shares with the
+other facades is in :mod:`varscale.compat._kit`.
+
 Example:
     >>> import numpy as np
     >>> from varscale.compat.mindspore.common.initializer import initializer, VarianceScaling

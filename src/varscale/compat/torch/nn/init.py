@@ -99,6 +99,14 @@ tensors take their imaginary parts from a second stream id. The keyword-only ``s
 overrides both and consumes no generator state. The bits differ from torch's
 (another generator, another algorithm); the distributions are the same.
 
+**One module, on purpose** (~1 200 lines): it is all of ``torch.nn.init``
+(torch's 26 public names), one file as torch's is, so each
+function reads side by side with torch's; its error probes
+(``_torch_dtype``, ``_torch_view``) and samplers are looked up in this
+module at call time, where the conformance suite replaces them to run
+torch-free paths. What it shares with the other facades is in
+:mod:`varscale.compat._kit`.
+
 Example:
     >>> import numpy as np
     >>> from varscale.compat.torch.nn import init
