@@ -95,3 +95,42 @@ def test_unknown_engine_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureF
     _, err = capsys.readouterr()
     assert code == 2 and "cuda" in err and all(e in err for e in ENGINES)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", ["ckpt.safetensors", "ckpt"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_init_engine_gives_the_default_bits(engine: str, out: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    need("safetensors")
+    from safetensors.numpy import load_file
+
+    import varscale._generate as gen
+
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text('{"fc.weight": [300, 70], "fc.bias": [300], "emb.weight": [500, 64]}')
+    argv = ["init", "--shapes", str(shapes), "--rule", "*.bias=uniform(-0.1, 0.1)", "--rule", "emb.*=normal(std=0.02)",
+            "--rule", "*=he_uniform", "--seed", "5", "--no-progress"]
+    seen: list[str] = []
+    real = gen._fill
+
+    def fill(flat: np.ndarray, plan: object, stream: object, sampler: object, fmt: int, name: str) -> None:
+        seen.append(name)
+        real(flat, plan, stream, sampler, fmt, name)
+
+    (tmp_path / "plain").mkdir()
+    assert main([*argv, "--out", str(tmp_path / "plain" / out)]) == 0
+    monkeypatch.setattr(gen, "_fill", fill)
+    (tmp_path / "chosen").mkdir()
+    assert main([*argv, "--engine", engine, "--out", str(tmp_path / "chosen" / out)]) == 0
+    capsys.readouterr()
+    assert seen and set(seen) == {engine}
+
+    def tensors(root: Path) -> dict[str, np.ndarray]:
+        files = [root] if root.suffix == ".safetensors" else sorted(root.glob("*.safetensors"))
+        return {k: v for f in files for k, v in load_file(str(f)).items()}
+
+    a, b = tensors(tmp_path / "plain" / out), tensors(tmp_path / "chosen" / out)
+    assert a.keys() == b.keys() == {"fc.weight", "fc.bias", "emb.weight"}
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])

@@ -129,7 +129,7 @@ def run_init(args: argparse.Namespace) -> int:
             with dask_client(args) as client:
                 io_module().write_safetensors_sharded(args.out, tensors, max_shard_size=limit, force=args.force,
                                                       resume=args.resume, progress=bar, provenance=record,
-                                                      client=client)
+                                                      client=client, engine=args.engine)
         except KeyboardInterrupt as err:
             partial = getattr(err, "varscale_partial", None)
             if partial is not None:
@@ -140,7 +140,7 @@ def run_init(args: argparse.Namespace) -> int:
             raise
     else:
         io_module().write_safetensors(args.out, tensors, force=args.force, progress=bar, metadata={"format": "pt"},
-                                      provenance=record)
+                                      provenance=record, engine=args.engine)
     bar.finish()
     head = ("name", "shape", "initializer", "layout", "fan_in", "fan_out", "std", "rule")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -216,7 +216,8 @@ def _plan(args: argparse.Namespace, shapes: dict[str, tuple[int, ...]], texts: l
             except ImportError as err:
                 raise BackendUnavailableError(f"--dask needs varscale.dask and Dask ({err})") from None
             # a Dask array: io computes it region by region, each chunk drawn where it is computed
-            tensors[name] = (dask_mod.array(rule.init, shape, args.dtype, seed=stream), shape, args.dtype)
+            tensors[name] = (dask_mod.array(rule.init, shape, args.dtype, seed=stream, engine=args.engine), shape,
+                             args.dtype)
         else:
             tensors[name] = (BoundPlan(plan, stream), shape, args.dtype)
         rows.append((escape(name), str(shape), plan.label, plan.layout,

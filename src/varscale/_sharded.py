@@ -212,6 +212,7 @@ def write_safetensors_sharded(
     provenance: Mapping[str, Any] | None = None,
     chunk_elems: int = 1 << 24,
     client: Any = None,
+    engine: str | None = None,
 ) -> Path:
     """Write a sharded safetensors checkpoint folder as Hugging Face writes it: shard files and their index.
 
@@ -259,6 +260,8 @@ def write_safetensors_sharded(
             folder must be on a file system every worker shares; sources
             must be initializers or plans, not arrays). Each task draws on as
             many threads as its worker has. None: this process writes the files.
+        engine: ``"numba"`` or ``"numpy"`` draws every region (None: the
+            default engine); the bits are the same on every engine.
 
     Returns:
         The target folder.
@@ -282,7 +285,7 @@ def write_safetensors_sharded(
         if not resume:
             raise
         target, done_already = Path(directory), True
-    sources = check_tensors(tensors)
+    sources = check_tensors(tensors, engine)
     meta = check_metadata(metadata)
     limit = parse_size(max_shard_size)
     step = check_chunk_elems(chunk_elems)

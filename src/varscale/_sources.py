@@ -97,11 +97,12 @@ class Source:
         return None
 
     def block(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
-        if self.bound is not None:
+        law = self.law()
+        if law is not None:  # an initializer's or a plan's per-element law: drawn on the engine given
+            return draw(self.shape, self.dtype, law[0], law[1], region=region, engine=self.engine)
+        if self.bound is not None:  # a constant or a whole matrix (orthogonal)
             out: np.ndarray[Any, Any] = self.bound.block(self.shape, self.dtype, region)
             return out
-        if self.init is not None:
-            return draw(self.shape, self.dtype, self.sampler, self.stream, region=region, engine=self.engine)
         part = self.array[region]
         if hasattr(part, "compute"):  # a Dask array: compute this region only
             part = part.compute()

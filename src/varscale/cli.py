@@ -135,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
                          "on a file system every worker shares")
     it.add_argument("--workers", type=int, default=None, metavar="N",
                     help="with --dask and no --scheduler: local worker processes (default: the CPU count)")
+    it.add_argument("--engine", choices=ENGINES, default=None,
+                    help="the engine that draws every region (default: the fastest ready; the bits are the same)")
     it.add_argument("--no-progress", action="store_true")
 
     ve = sub.add_parser("verify", help="re-draw sampled regions of a varscale checkpoint from its own metadata")
