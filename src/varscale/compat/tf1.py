@@ -970,8 +970,24 @@ def _matrix_conv(m1: dict[tuple[int, ...], Any], m2: dict[tuple[int, ...], Any],
     return result
 
 
+#: TF's rank error of the 1-, 2- and 3-D orthogonal convolutions: the rank in words, and how it prints the shape.
+_CONV_RANK = {1: ("three", "Received shape="), 2: ("four", "Received: "), 3: ("five", "Received shape=")}
+
+
 class _ConvolutionOrthogonal(_ConvBase):
     _ndim = 2
+
+    def _check_kernel(self, dims: tuple[int, ...]) -> None:
+        """TF's check that the kernel is square / cubic (none in 1-D)."""
+
+    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
+        words, received = _CONV_RANK[self._ndim]
+        if len(dims) != self._ndim + 2:
+            raise ValueError(f"The tensor to initialize, specified by argument `shape` must be {words}-dimensional. "
+                             f"{received}{list(dims)}")
+        _in_out_check(dims)
+        self._check_kernel(dims)
+        return self._orthogonal_kernel(dims[0], dims[-2], dims[-1], draws)
 
     def _block_orth(self, projections: list[Any]) -> dict[tuple[int, ...], Any]:
         import itertools
@@ -1025,13 +1041,6 @@ class ConvolutionOrthogonal1D(_ConvolutionOrthogonal):
 
     _ndim = 1
 
-    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
-        if len(dims) != 3:
-            raise ValueError("The tensor to initialize, specified by argument `shape` must be three-dimensional. "
-                             f"Received shape={list(dims)}")
-        _in_out_check(dims)
-        return self._orthogonal_kernel(dims[0], dims[-2], dims[-1], draws)
-
 
 class ConvolutionOrthogonal2D(_ConvolutionOrthogonal):
     """TF1's ``convolutional_orthogonal_2d(gain=1.0, seed=None, dtype=float32)``: an orthogonal 2-D convolution
@@ -1045,14 +1054,9 @@ class ConvolutionOrthogonal2D(_ConvolutionOrthogonal):
 
     _ndim = 2
 
-    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
-        if len(dims) != 4:
-            raise ValueError("The tensor to initialize, specified by argument `shape` must be four-dimensional. "
-                             f"Received: {list(dims)}")
-        _in_out_check(dims)
+    def _check_kernel(self, dims: tuple[int, ...]) -> None:
         if dims[0] != dims[1]:
             raise ValueError(f"Kernel sizes, specified by shape[0]={dims[0]} and shape[1]={dims[1]} must be equal.")
-        return self._orthogonal_kernel(dims[0], dims[2], dims[3], draws)
 
 
 class ConvolutionOrthogonal3D(_ConvolutionOrthogonal):
@@ -1067,15 +1071,10 @@ class ConvolutionOrthogonal3D(_ConvolutionOrthogonal):
 
     _ndim = 3
 
-    def _kernel(self, dims: tuple[int, ...], draws: _ConvDraws) -> Any:
-        if len(dims) != 5:
-            raise ValueError("The tensor to initialize, specified by argument `shape` must be five-dimensional. "
-                             f"Received shape={list(dims)}")
-        _in_out_check(dims)
+    def _check_kernel(self, dims: tuple[int, ...]) -> None:
         if dims[0] != dims[1] or dims[0] != dims[2]:
             raise ValueError(f"Kernel sizes, specified by shape[0]={dims[0]},  shape[1]={dims[1]} and "
                              f"shape[2]={dims[2]} must be equal.")
-        return self._orthogonal_kernel(dims[0], dims[-2], dims[-1], draws)
 
 
 convolutional_delta_orthogonal = ConvolutionDeltaOrthogonal
