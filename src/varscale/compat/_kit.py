@@ -55,6 +55,7 @@ from ..stream import Stream, fresh_stream
 
 __all__ = [
     "FLOATING",
+    "GAIN_TABLES",
     "PRESETS",
     "TRUNC_STD_2",
     "GainTable",
@@ -265,7 +266,8 @@ def mean_sampler(mean: float, stddev: float, *, truncated: bool) -> Sampler:
 GainTable = Literal["torch", "mindspore"]
 
 _LINEAR = tuple(n for n in NONLINEARITIES if n not in ("tanh", "relu", "leaky_relu", "selu"))
-_TABLES: dict[str, tuple[str, ...]] = {
+#: Each gain table's names: MindSpore's is torch's without ``'selu'`` (the one place that rule is written).
+GAIN_TABLES: dict[str, tuple[str, ...]] = {
     "torch": NONLINEARITIES,
     "mindspore": tuple(n for n in NONLINEARITIES if n != "selu"),
 }
@@ -292,7 +294,7 @@ def _bad_slope(param: Any, framework: GainTable) -> ValueError:
 
 def _slope(nonlinearity: Any, param: Any, framework: GainTable) -> float | None:
     """The checked negative slope of ``leaky_relu`` (torch's rule: an int or a float, not a bool); else None."""
-    if nonlinearity not in _TABLES[framework]:
+    if nonlinearity not in GAIN_TABLES[framework]:
         raise _unknown(nonlinearity, framework)
     if nonlinearity != "leaky_relu":
         return None
