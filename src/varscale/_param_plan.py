@@ -30,6 +30,7 @@ from ._errors import InvalidArgumentError
 from ._fans import Layout, compute_fans
 from ._initializer import VarianceScaling
 from ._plan import Sampler
+from ._report import ParamRow
 from ._rule_forms import SpecInitializer, is_fan_based
 from .stream import Stream
 
@@ -67,6 +68,11 @@ class ParamPlan:
     sampler: Sampler | None = None
     constant: float | None = None
     matrix: MatrixLaw | None = None
+
+    def row(self, name: str, shape: tuple[int, ...], rule: str, dtype: str = "-") -> ParamRow:
+        """The report's row of a parameter ``name`` drawn by this plan, by ``rule``."""
+        return ParamRow(name, shape, self.label, self.fan_in, self.fan_out, self.std, rule, layout=self.layout,
+                        dtype=dtype)
 
     def draw(self, shape: tuple[int, ...], dtype: Any, stream: Stream, region: Any = None) -> np.ndarray[Any, Any]:
         """The values (of ``shape``, or its ``region``) as a NumPy array of ``dtype``."""

@@ -39,6 +39,11 @@ class ParamRow:
     layout: str = "-"
     dtype: str = "-"
 
+    @classmethod
+    def left(cls, name: str, shape: tuple[int, ...], rule: str, dtype: str = "-") -> ParamRow:
+        """The row of a parameter left as it is (skipped, mapped to None, not floating): ``rule`` says why."""
+        return cls(name, shape, "-", None, None, None, rule, True, dtype=dtype)
+
 
 class InitReport(Sequence[ParamRow]):
     """What a model-level initialization did, one :class:`ParamRow` per parameter; ``str()`` is a table.

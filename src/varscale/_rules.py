@@ -46,6 +46,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from ._errors import InvalidArgumentError
 from ._param_plan import (
     BoundPlan,
     FanError,
@@ -59,9 +62,30 @@ from ._rule_forms import _ALIASES as _ALIASES
 from ._rule_forms import _TORCH_FUNCTIONS as _TORCH_FUNCTIONS
 from ._rule_forms import SpecInitializer, is_fan_based, resolve, rule_names
 from ._rule_forms import _from_text as _from_text
+from .stream import Stream, resolve_seed
 
-__all__ = ["BoundPlan", "FanError", "MatrixLaw", "ParamPlan", "Rule", "SpecInitializer", "check_rules", "fans_of",
-           "is_fan_based", "label_of", "matches", "plan_param", "report_unused", "resolve", "rule_names"]
+__all__ = ["BoundPlan", "FanError", "MatrixLaw", "ParamPlan", "Rule", "SpecInitializer", "check_default", "check_rules",
+           "fans_of", "is_fan_based", "label_of", "matches", "model_seed", "plan_param", "report_unused", "resolve",
+           "rule_names"]
+
+
+# -- the model-level arguments every framework takes ------------------------------------------------------------
+def model_seed(seed: object) -> Stream:
+    """The model-level ``seed``: an int in ``[0, 2**64)``, each name drawing from ``derive_stream(seed, name)``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
+    key = resolve_seed(int(seed))
+    assert key is not None
+    return key
+
+
+def check_default(default: object, allowed: Sequence[str]) -> str:
+    """The model-level ``default=`` (what a name no rule matches gets), one of ``allowed``."""
+    if not isinstance(default, str) or default not in allowed:
+        raise InvalidArgumentError(
+            f"`default` must be one of {', '.join(map(repr, allowed))}; received default={default!r}."
+        )
+    return default
 
 
 # -- rule lists: validation, matching and the unused-rule check, shared by torch, Keras and JAX ---------------

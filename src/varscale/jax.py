@@ -46,7 +46,16 @@ from ._fans import Layout
 from ._initializer import VarianceScaling
 from ._jax_flax import flax_init, is_tracer, key_seed, traced_draw
 from ._report import InitReport, ParamRow, listing
-from ._rules import FanError, ParamPlan, check_rules, plan_param, report_unused, resolve
+from ._rules import (
+    FanError,
+    ParamPlan,
+    check_default,
+    check_rules,
+    model_seed,
+    plan_param,
+    report_unused,
+    resolve,
+)
 from ._validation import check_shape
 from .stream import Stream, derive_stream, resolve_seed
 
@@ -338,14 +347,8 @@ def init_params(
         True
     """
     checked = check_rules(rules, _resolve_tf, by_type=False, help="a glob on leaf names (str, key paths joined with '/')")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
-    key = resolve_seed(int(seed))
-    assert key is not None
-    if not isinstance(default, str) or default not in _DEFAULTS:
-        raise InvalidArgumentError(
-            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
-        )
+    key = model_seed(seed)
+    check_default(default, _DEFAULTS)
     flat, treedef = jax.tree_util.tree_flatten_with_path(params)
     rows: list[ParamRow] = []
     todo: list[tuple[int, str, ParamRow, ParamPlan]] = []
@@ -371,18 +374,18 @@ def init_params(
         if dtype not in _FLOATS:
             if rule is not None and rule.init is not None:
                 not_float.append(f"{name} ({dtype}, rule {rule.pattern!r})")
-            rows.append(ParamRow(name, shape, "-", None, None, None, "not floating", True, dtype=dtype))
+            rows.append(ParamRow.left(name, shape, "not floating", dtype))
             continue
         if rule is not None:
             if rule.init is None:
-                rows.append(ParamRow(name, shape, "-", None, None, None, rule.pattern, True, dtype=dtype))
+                rows.append(ParamRow.left(name, shape, rule.pattern, dtype))
                 continue
             init, rule_text = rule.init, rule.pattern
         elif default == "error":
             unmatched.append(name)
             continue
         elif default == "skip":
-            rows.append(ParamRow(name, shape, "-", None, None, None, "default=skip", True, dtype=dtype))
+            rows.append(ParamRow.left(name, shape, "default=skip", dtype))
             continue
         else:
             init, rule_text = _flax_default(parts, shape), "default=flax"
@@ -394,8 +397,7 @@ def init_params(
         except FanError as err:
             fan_errors.append(f"{name} {shape} ({rule_text}): {err}")
             continue
-        row = ParamRow(name, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
-                       dtype=dtype)
+        row = pp.row(name, shape, rule_text, dtype)
         rows.append(row)
         todo.append((i, name, row, pp))
 

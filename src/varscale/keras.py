@@ -70,14 +70,16 @@ from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
     ParamPlan,
+    check_default,
     check_rules,
     label_of,
     matches,
+    model_seed,
     plan_param,
     report_unused,
     resolve,
 )
-from .stream import derive_stream, resolve_seed
+from .stream import derive_stream
 
 __all__ = ["InitReport", "ParamRow", "einsum_axes", "from_keras", "init_model"]
 
@@ -287,14 +289,8 @@ def init_model(
             f"model.build(input_shape) first."
         )
     checked = check_rules(rules, _resolve_rule, by_type=True, help=_PATTERN_HELP)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
-    key = resolve_seed(int(seed))
-    assert key is not None
-    if not isinstance(default, str) or default not in _DEFAULTS:
-        raise InvalidArgumentError(
-            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
-        )
+    key = model_seed(seed)
+    check_default(default, _DEFAULTS)
 
     owners = _owners(model)
     lead = f"{model.name}/" if isinstance(model, keras.Model) else ""
@@ -319,12 +315,12 @@ def init_model(
         if dtype not in _FLOATS:
             if rule is not None and rule.init is not None:
                 not_float.append(f"{path} ({dtype}, rule {rule.text!r})")
-            plan.append((weight, ParamRow(path, shape, "-", None, None, None, "not floating", True, dtype=dtype),
+            plan.append((weight, ParamRow.left(path, shape, "not floating", dtype),
                          None, None))
             continue
         if rule is not None:
             if rule.init is None:
-                plan.append((weight, ParamRow(path, shape, "-", None, None, None, rule.text, True, dtype=dtype),
+                plan.append((weight, ParamRow.left(path, shape, rule.text, dtype),
                              None, None))
                 continue
             try:
@@ -337,7 +333,7 @@ def init_model(
             unmatched.append(path)
             continue
         elif default == "skip":
-            plan.append((weight, ParamRow(path, shape, "-", None, None, None, "default=skip", True, dtype=dtype),
+            plan.append((weight, ParamRow.left(path, shape, "default=skip", dtype),
                          None, None))
             continue
         else:
@@ -347,8 +343,7 @@ def init_model(
                 refused.append(str(err).rstrip("."))
                 continue
             rule_text = "default=keras"
-        row = ParamRow(path, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
-                       dtype=dtype)
+        row = pp.row(path, shape, rule_text, dtype)
         plan.append((weight, row, pp, post))
 
     problems = []

@@ -58,7 +58,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
 from ._errors import InvalidArgumentError
@@ -69,8 +68,10 @@ from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
     ParamPlan,
+    check_default,
     check_rules,
     matches,
+    model_seed,
     plan_param,
     report_unused,
     resolve,
@@ -267,15 +268,9 @@ def init_module(
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"`module` must be a torch.nn.Module; received module={module!r}.")
     checked = check_rules(rules, _resolve_torch, by_type=True, help=_PATTERN_HELP)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"`seed` must be an int in [0, 2**64); received seed={seed!r}.")
-    key = resolve_seed(int(seed))
-    assert key is not None
+    key = model_seed(seed)
     is_skipped = _skip_fn(skip)
-    if not isinstance(default, str) or default not in _DEFAULTS:
-        raise InvalidArgumentError(
-            f"`default` must be one of {', '.join(map(repr, _DEFAULTS))}; received default={default!r}."
-        )
+    check_default(default, _DEFAULTS)
     if not isinstance(prefix, str):
         raise TypeError(f"`prefix` must be a str (the module's name in the whole model); received prefix={prefix!r}.")
     gen = check_gen_dtype(gen_dtype)
@@ -314,15 +309,13 @@ def init_module(
                 rule.used += 1  # a rule that matches only skipped parameters is not unused
             if is_skipped(name):
                 keep_stats.add(id(owner))
-                plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "skip", True,
-                                                   dtype=dtype_text), None, None))
+                plan.append((name, param, ParamRow.left(name, shape, "skip", dtype_text), None, None))
                 continue
             post = None
             if rule is not None:
                 rule_text = rule.text
                 if rule.init is None:
-                    plan.append((name, param, ParamRow(name, shape, "-", None, None, None, rule_text, True,
-                                                       dtype=dtype_text), None, None))
+                    plan.append((name, param, ParamRow.left(name, shape, rule_text, dtype_text), None, None))
                     continue
                 if isinstance(rule.init, FanInBias):
                     pp = _fan_in_bias(rule.init, owner, name, shape, rule_text)
@@ -339,8 +332,7 @@ def init_module(
                 if default == "error":
                     unmatched.append(name)
                 else:
-                    plan.append((name, param, ParamRow(name, shape, "-", None, None, None, "default=skip", True,
-                                                       dtype=dtype_text), None, None))
+                    plan.append((name, param, ParamRow.left(name, shape, "default=skip", dtype_text), None, None))
                 continue
             else:
                 rule_text = f"default={default}"
@@ -350,8 +342,7 @@ def init_module(
                     continue
                 pp, post = recipe.plan, recipe.post
             check_target(param, f"parameter {name!r}", "module")
-            row = ParamRow(name, shape, pp.label, pp.fan_in, pp.fan_out, pp.std, rule_text, layout=pp.layout,
-                           dtype=dtype_text)
+            row = pp.row(name, shape, rule_text, dtype_text)
             plan.append((name, param, row, pp, post))
     problems = []
     if unmatched:
