@@ -27,9 +27,10 @@ import numpy as np
 import pytest
 
 import varscale as vs
+from _support import need
 from varscale._math import TRUNC_STD_2
 from varscale._presets import PRESETS as CORE_PRESETS
-from varscale.compat import tf1
+from varscale.compat import _kit, tf1
 from varscale.compat.jax.nn import initializers as jinit
 from varscale.compat.keras import initializers as kinit
 from varscale.compat.mindspore.common import initializer as msinit
@@ -271,3 +272,27 @@ def test_torch_and_mindspore_parameters_are_the_cores(channels: int, kernel: int
     assert _recorded(tinit, lambda: tinit.kaiming_normal_(arr, seed=0)) == ("normal_sampler", (0.0, he))
     assert _recorded(msinit, lambda: msinit.XavierUniform()(arr, seed=0)) == ("uniform_sampler", (-glorot, glorot))
     assert _recorded(msinit, lambda: msinit.HeNormal()(arr, seed=0)) == ("normal_sampler", (0.0, he))
+
+
+# ---------------------------------------------------------------------------- the kit's gains
+@pytest.mark.parametrize("slope", [math.inf, -math.inf, math.nan, 1e10, 0.0, 3])
+def test_gain_at_any_slope_is_torchs(slope: float) -> None:
+    """The facades' gain takes torch's values where varscale.calculate_gain refuses the slope (±inf, NaN)."""
+    torch = need("torch")
+    theirs = torch.nn.init.calculate_gain("leaky_relu", slope)
+    for mine in (tinit.calculate_gain("leaky_relu", slope), _kit.gain("leaky_relu", slope, framework="mindspore")):
+        assert mine == theirs or (math.isnan(mine) and math.isnan(theirs))
+
+
+def test_mindspore_table_is_torchs_without_selu() -> None:
+    assert set(_kit.GAIN_TABLES["torch"]) - set(_kit.GAIN_TABLES["mindspore"]) == {"selu"}
+    with pytest.raises(ValueError, match="should be one of"):
+        msinit.initializer(msinit.HeUniform(nonlinearity="selu"), (4, 4), seed=0, as_numpy=True)
+    assert tinit.calculate_gain("selu") == 0.75
+
+
+def test_kit_doctests() -> None:
+    import doctest
+
+    result = doctest.testmod(_kit, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
