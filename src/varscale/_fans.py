@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InvalidArgumentError, unknown_name
-from ._validation import check_shape
+from ._validation import ShapeLike, check_shape
 
 __all__ = ["LAYOUT_NAMES", "Layout", "LayoutLike", "compute_fans", "resolve_layout"]
 
@@ -145,7 +145,7 @@ def resolve_layout(layout: Any, argument: str = "layout") -> str | Layout:
     )
 
 
-def compute_fans(shape: Any, layout: Any = "tf") -> tuple[int, int]:
+def compute_fans(shape: ShapeLike, layout: str | Layout = "tf") -> tuple[int, int]:
     """Compute ``(fan_in, fan_out)`` of a weight shape.
 
     Args:

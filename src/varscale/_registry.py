@@ -38,7 +38,7 @@ def serialize(initializer: VarianceScaling | BasicInitializer) -> dict[str, Any]
     return {"module": "varscale", "class_name": type(initializer).__name__, "config": initializer.get_config()}
 
 
-def deserialize(config: Any) -> Any:
+def deserialize(config: dict[str, Any]) -> VarianceScaling | BasicInitializer:
     """Rebuild an initializer from :func:`serialize`'s dict.
 
     Example:
@@ -68,7 +68,7 @@ def deserialize(config: Any) -> Any:
     return out
 
 
-def get(identifier: Any) -> Any:
+def get(identifier: object) -> Any:
     """Resolve a name, a serialized dict, a class or an instance to an initializer.
 
     ``None`` gives ``None``; names are class names (``"HeNormal"``) or snake

@@ -44,7 +44,7 @@ import fnmatch
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -64,12 +64,16 @@ from ._rule_forms import SpecInitializer, is_fan_based, resolve, rule_names
 from ._rule_forms import _from_text as _from_text
 from .stream import Stream, resolve_seed
 
-__all__ = ["BoundPlan", "FanError", "MatrixLaw", "ParamPlan", "Rule", "SpecInitializer", "check_default", "check_rules",
+__all__ = ["BoundPlan", "FanError", "MatrixLaw", "ParamPlan", "Rule", "Rules", "SpecInitializer", "check_default", "check_rules",
            "fans_of", "is_fan_based", "label_of", "matches", "model_seed", "plan_param", "report_unused", "resolve",
            "rule_names"]
 
 
 # -- the model-level arguments every framework takes ------------------------------------------------------------
+#: ``rules=``: ``(pattern, initializer)`` pairs or a mapping (the patterns and initializers each framework reads)
+Rules: TypeAlias = "Mapping[Any, Any] | Sequence[tuple[Any, Any]]"
+
+
 def model_seed(seed: object) -> Stream:
     """The model-level ``seed``: an int in ``[0, 2**64)``, each name drawing from ``derive_stream(seed, name)``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -40,7 +40,7 @@ import jax
 import numpy as np
 
 from ._basic import Constant, Ones, Orthogonal, Zeros
-from ._dtypes import resolve_dtype
+from ._dtypes import DTypeLike, resolve_dtype
 from ._errors import InvalidArgumentError
 from ._fans import Layout
 from ._initializer import VarianceScaling
@@ -49,6 +49,7 @@ from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
     ParamPlan,
+    Rules,
     check_default,
     check_rules,
     model_seed,
@@ -56,7 +57,7 @@ from ._rules import (
     report_unused,
     resolve,
 )
-from ._validation import check_shape
+from ._validation import ShapeLike, check_shape
 from .stream import Stream, derive_stream, resolve_seed
 
 __all__ = ["InitReport", "ParamRow", "flax_init", "init_params", "key_seed", "sharded"]
@@ -79,10 +80,10 @@ def _region(index: Any, shape: tuple[int, ...]) -> tuple[slice, ...]:
 
 def sharded(
     init: Any,
-    shape: Any,
-    sharding: Any,
-    dtype: Any = None,
-    seed: Any = None,
+    shape: ShapeLike,
+    sharding: jax.sharding.Sharding | jax.sharding.PartitionSpec,
+    dtype: DTypeLike = None,
+    seed: int | Stream | jax.Array | None = None,
 ) -> jax.Array:
     """A ``jax.Array`` equal to ``init(shape, dtype)``, laid out by ``sharding``, each shard drawn for its device.
 
@@ -271,8 +272,8 @@ def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, st
 
 
 def init_params(
-    params: Any,
-    rules: Any = (),
+    params: Any,  # a pytree: any nesting of containers and arrays
+    rules: Rules = (),
     *,
     seed: int,
     default: str = "error",

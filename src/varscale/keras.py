@@ -70,6 +70,7 @@ from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
     ParamPlan,
+    Rules,
     check_default,
     check_rules,
     label_of,
@@ -226,8 +227,8 @@ def _owners(model: Any) -> dict[int, list[Any]]:
 
 
 def init_model(
-    model: Any,
-    rules: Any = (),
+    model: keras.layers.Layer,
+    rules: Rules = (),
     *,
     seed: int,
     default: str = "keras",

@@ -55,8 +55,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, SupportsIndex
 
 import torch
 
@@ -68,6 +68,7 @@ from ._report import InitReport, ParamRow, listing
 from ._rules import (
     FanError,
     ParamPlan,
+    Rules,
     check_default,
     check_rules,
     matches,
@@ -85,7 +86,7 @@ from ._torch_fill import (
 )
 from ._torch_finite import check_finite, finite_by_construction
 from ._torch_recipes import RECIPES, recipe_for, reset_buffers
-from ._validation import check_shape
+from ._validation import ShapeLike, check_shape
 from .stream import Stream, derive_stream, resolve_seed
 
 __all__ = ["PYTORCH_DEFAULTS", "FanInBias", "InitReport", "ParamRow", "fill_shard", "init_module"]
@@ -179,11 +180,11 @@ def _fan_in_bias(init: FanInBias, owner: torch.nn.Module, name: str, shape: tupl
 
 def init_module(
     module: torch.nn.Module,
-    rules: Any = (),
+    rules: Rules = (),
     seed: int | None = None,
     *,
     default: str = "error",
-    skip: Any = None,
+    skip: Collection[str] | Callable[[str], object] | None = None,
     prefix: str = "",
     strict: bool = True,
     gen_dtype: str | None = None,
@@ -391,8 +392,8 @@ def init_module(
 def fill_shard(
     tensor: torch.Tensor,
     init: Any,
-    full_shape: Any,
-    offsets: Any,
+    full_shape: ShapeLike,
+    offsets: Sequence[SupportsIndex],
     seed: int | Stream | None = None,
     *,
     gen_dtype: str | None = None,
