@@ -51,6 +51,7 @@ from .._gain import calculate_gain as _core_gain
 from .._math import TRUNC_STD_2
 from .._plan import Sampler, normal_sampler, uniform_sampler
 from .._presets import PRESETS as _CORE_PRESETS
+from ..frameworks.mindspore import GAINS as MINDSPORE_GAINS
 from ..stream import Stream, fresh_stream
 
 __all__ = [
@@ -266,10 +267,10 @@ def mean_sampler(mean: float, stddev: float, *, truncated: bool) -> Sampler:
 GainTable = Literal["torch", "mindspore"]
 
 _LINEAR = tuple(n for n in NONLINEARITIES if n not in ("tanh", "relu", "leaky_relu", "selu"))
-#: Each gain table's names: MindSpore's is torch's without ``'selu'`` (the one place that rule is written).
+#: Each gain table's names: MindSpore's is its framework module's (:data:`varscale.frameworks.mindspore.GAINS`).
 GAIN_TABLES: dict[str, tuple[str, ...]] = {
     "torch": NONLINEARITIES,
-    "mindspore": tuple(n for n in NONLINEARITIES if n != "selu"),
+    "mindspore": MINDSPORE_GAINS,
 }
 
 

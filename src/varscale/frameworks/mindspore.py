@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from .._errors import InvalidArgumentError
-from .._gain import calculate_gain
+from .._gain import NONLINEARITIES, calculate_gain
 from .._spec import Spec
 from ._base import Framework, OtherInit
 from ._reading import (
@@ -44,7 +44,7 @@ from ._reading import (
 )
 from ._writing import Bounds, Ctx, gain_code, gain_law, num, slope_code, val
 
-__all__ = ["FRAMEWORKS", "MindSpore", "gain"]
+__all__ = ["FRAMEWORKS", "GAINS", "MindSpore", "gain"]
 
 _PARAMS = {
     "XavierUniform": ("gain",),
@@ -80,15 +80,19 @@ _NAME_KWARGS = ("weight_init", "gamma_init", "beta_init", "moving_mean_init", "m
 _BASE = "mindspore.common.initializer"
 
 
+#: MindSpore's gain table: torch's ``calculate_gain`` names without ``'selu'`` (the facade's too).
+GAINS = tuple(n for n in NONLINEARITIES if n != "selu")
+
+
 def gain(nonlinearity: str, param: float | None = None) -> float:
-    """MindSpore's gain: torch's ``calculate_gain`` table without ``selu``.
+    """MindSpore's gain: torch's ``calculate_gain`` table without ``selu`` (:data:`GAINS`).
 
     Example:
         >>> round(gain("relu"), 6)
         1.414214
     """
-    if nonlinearity == "selu":
-        raise InvalidArgumentError("MindSpore's gain table has no 'selu'")
+    if nonlinearity in NONLINEARITIES and nonlinearity not in GAINS:
+        raise InvalidArgumentError(f"MindSpore's gain table has no {nonlinearity!r}")
     return calculate_gain(nonlinearity, param) if nonlinearity == "leaky_relu" else calculate_gain(nonlinearity)
 
 
