@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,12 @@ def run_sample(args: argparse.Namespace) -> int:
     if url and not out.endswith(".zarr"):
         raise UsageError(f"only a .zarr --out may be a URL (fsspec: s3://, gs://, memory://, file://...); "
                          f"received {out!r}")
-    target: Any = out if url else check_target(out, args.force, kind="zarr" if out.endswith(".zarr") else "file")
+    if args.resume and (url or not out.endswith(".zarr")):
+        raise UsageError(f"--resume applies to a local .zarr --out (varscale init --resume for shard folders); "
+                         f"received --out {out!r}")
+    resumed = args.resume and os.path.lexists(out)  # the writer checks a finished store against these arguments
+    target: Any = out if url or resumed else check_target(out, args.force,
+                                                          kind="zarr" if out.endswith(".zarr") else "file")
     if args.compressor != "none" and not out.endswith(".zarr"):
         raise UsageError(f"--compressor applies to .zarr outputs only; received --out {out!r}")
     if (args.scheduler is not None or args.workers is not None) and not args.dask:
@@ -67,8 +73,9 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.dask and not out.endswith(".zarr"):
         raise UsageError(f"--dask applies to .zarr outputs only (use varscale init --dask for shard files); "
                          f"received --out {out!r}")
-    # no free-space check on a remote file system
-    nbytes = output_bytes([args.shape], args.dtype) if url else check_free_space(target, [args.shape], args.dtype)
+    # no free-space check on a remote file system; a resume's writer checks the space what is left needs
+    nbytes = output_bytes([args.shape], args.dtype) if url or args.resume else \
+        check_free_space(target, [args.shape], args.dtype)
     bar = Progress(f"sample {out.rstrip('/').rpartition('/')[2]}", nbytes, not args.no_progress)
     io = io_module()
     if out.endswith(".npy"):
@@ -80,7 +87,7 @@ def run_sample(args: argparse.Namespace) -> int:
         with dask_client(args):  # an active client: Dask's store runs on its workers
             io.write_zarr(target, init, args.shape, args.dtype, force=args.force, progress=bar,
                           compressor=args.compressor, provenance={"spec": args.spec, "seed": args.seed},
-                          engine=args.engine)
+                          engine=args.engine, resume=args.resume)
     bar.finish()
     print(f"wrote {target} shape={tuple(args.shape)} dtype={args.dtype}")
     return 0

@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--force", action="store_true",
                     help="overwrite an existing file (or Zarr store; any other folder is refused)")
     sa.add_argument("--no-progress", action="store_true")
+    sa.add_argument("--resume", action="store_true",
+                    help=".zarr: keep the finished chunks if this run is interrupted (SIGTERM, Ctrl-C, a kill), and "
+                         "continue an interrupted run of the same command (finished chunks checked and kept)")
     sa.add_argument("--compressor", default="none", metavar="NAME",
                     help="Zarr codec: none (the default: random floats barely compress), zstd, zstd:LEVEL, gzip, "
                          "blosc")
