@@ -16,6 +16,13 @@ written by hand and need nothing beyond NumPy.
 ``progress``, where given, is called as ``progress(done, total)`` in elements
 after each region written.
 
+This module is the public face; the writers live in focused modules, one
+concept each: ``_regions`` (region plans, the fixed stream), ``_sources``
+(tensors to write, the overlapped region writer), ``_safetensors``,
+``_sharded`` (Hugging Face sharded folders), ``_zarr``, ``_resume``
+(resumable unfinished folders), ``_folders`` (publishing a folder),
+``_provenance`` (the record) and ``_verify``.
+
 Example:
     >>> import tempfile, pathlib, numpy as np
     >>> import varscale as vs
