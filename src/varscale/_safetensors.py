@@ -78,22 +78,6 @@ def check_tensors(tensors: Any, engine: str | None = None) -> list[Source]:
 
 
 
-def check_metadata(metadata: Any) -> dict[str, str] | None:
-    """``metadata`` as a dict of strings, without varscale's own key."""
-    if metadata is None:
-        return None
-    if not isinstance(metadata, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-    ):
-        raise TypeError(f"`metadata` must be None or a mapping str -> str; received metadata={short(metadata)}.")
-    if PROVENANCE_KEY in metadata:
-        raise InvalidArgumentError(
-            f"`metadata` must not use the key {PROVENANCE_KEY!r}: varscale writes its own record there "
-            f"(pass provenance=... instead)."
-        )
-    return dict(metadata)
-
-
 def write_safetensors(
     path: str | os.PathLike[str],
     tensors: Mapping[str, tuple[Any, Any, Any]],
@@ -168,3 +152,19 @@ def write_safetensors(
         fh.write(safetensors_header(sources, meta))
         write_sources(fh, sources, step, counter)
     return target
+
+
+def check_metadata(metadata: Any) -> dict[str, str] | None:
+    """``metadata`` as a dict of strings, without varscale's own key."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise TypeError(f"`metadata` must be None or a mapping str -> str; received metadata={short(metadata)}.")
+    if PROVENANCE_KEY in metadata:
+        raise InvalidArgumentError(
+            f"`metadata` must not use the key {PROVENANCE_KEY!r}: varscale writes its own record there "
+            f"(pass provenance=... instead)."
+        )
+    return dict(metadata)

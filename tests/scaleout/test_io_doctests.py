@@ -11,7 +11,8 @@ import pytest
 from _support import need
 
 MODULES = [("varscale._regions", []), ("varscale._sources", []), ("varscale._provenance", []),
-           ("varscale._safetensors", ["safetensors"]), ("varscale._sharded", []), ("varscale._zarr", ["zarr", "dask"]),
+           ("varscale._safetensors", ["safetensors"]), ("varscale._sharded", []), ("varscale._zarr", ["zarr", "dask"]), ("varscale._zarr_plan", []), ("varscale._resume", []),
+           ("varscale._workers", []),
            ("varscale._verify", []), ("varscale._files", [])]
 
 
