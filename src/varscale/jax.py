@@ -39,6 +39,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from . import _rules
 from ._basic import Constant, Ones, Orthogonal, Zeros
 from ._dtypes import DTypeLike, resolve_dtype
 from ._errors import InvalidArgumentError
@@ -46,17 +47,7 @@ from ._fans import Layout
 from ._initializer import VarianceScaling
 from ._jax_flax import flax_init, is_tracer, key_seed, traced_draw
 from ._report import InitReport, ParamRow, listing
-from ._rules import (
-    FanError,
-    ParamPlan,
-    Rules,
-    check_default,
-    check_rules,
-    model_seed,
-    plan_param,
-    report_unused,
-    resolve,
-)
+from ._rules import FanError, ParamPlan, Rules, plan_param
 from ._validation import ShapeLike, check_shape
 from .stream import Stream, derive_stream, resolve_seed
 
@@ -135,7 +126,7 @@ def sharded(
         key = seed if not isinstance(seed, Stream) else _stream_key(seed)
         return jax.jit(lambda k: init(k, dims, out_dtype), out_shardings=sharding)(key)
     own = getattr(init, "_stream", None)  # an initializer's own seed is used unless `seed` overrides it
-    resolved = resolve(_without_seed(init) if own is not None else init, layout="tf", where="`init`")
+    resolved = _rules.resolve(_without_seed(init) if own is not None else init, layout="tf", where="`init`")
     if resolved is None:
         raise TypeError("`init` must be an initializer; received init=None.")
     if seed is not None and not isinstance(seed, (int, Stream, np.integer)) and hasattr(seed, "dtype"):
@@ -251,7 +242,7 @@ def _flax_default(parts: list[str], shape: tuple[int, ...]) -> Any:
 
 
 def _resolve_tf(init: Any, where: str) -> Any:
-    return resolve(init, layout="tf", where=where)
+    return _rules.resolve(init, layout="tf", where=where)
 
 
 def _new_leaf(leaf: Any, shape: tuple[int, ...], dtype: str, plan: ParamPlan, stream: Stream, name: str) -> Any:
@@ -347,9 +338,9 @@ def init_params(
         >>> bool((np.asarray(new["params"]["kernel"]) == w).all())
         True
     """
-    checked = check_rules(rules, _resolve_tf, by_type=False, help="a glob on leaf names (str, key paths joined with '/')")
-    key = model_seed(seed)
-    check_default(default, _DEFAULTS)
+    checked = _rules.check_rules(rules, _resolve_tf, by_type=False, help="a glob on leaf names (str, key paths joined with '/')")
+    key = _rules.model_seed(seed)
+    _rules.check_default(default, _DEFAULTS)
     flat, treedef = jax.tree_util.tree_flatten_with_path(params)
     rows: list[ParamRow] = []
     todo: list[tuple[int, str, ParamRow, ParamPlan]] = []
@@ -428,7 +419,7 @@ def init_params(
             f"{len(not_float)} non-floating leaf/leaves matched a rule: {listing(not_float)}; only floating arrays "
             f"can be initialized (restrict the rule, or map them to None)."
         )
-    report_unused(checked, "leaf", "key paths joined with '/'", [r.name for r in rows], strict, problems)
+    _rules.report_unused(checked, "leaf", "key paths joined with '/'", [r.name for r in rows], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 

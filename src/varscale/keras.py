@@ -63,23 +63,12 @@ from typing import Any
 import keras
 import numpy as np
 
+from . import _rules
 from ._errors import InvalidArgumentError
 from ._initializer import VarianceScaling
 from ._keras_convert import axes_layout, einsum_axes, from_keras
 from ._report import InitReport, ParamRow, listing
-from ._rules import (
-    FanError,
-    ParamPlan,
-    Rules,
-    check_default,
-    check_rules,
-    label_of,
-    matches,
-    model_seed,
-    plan_param,
-    report_unused,
-    resolve,
-)
+from ._rules import FanError, ParamPlan, Rules, plan_param
 from .stream import derive_stream
 
 __all__ = ["InitReport", "ParamRow", "einsum_axes", "from_keras", "init_model"]
@@ -132,7 +121,7 @@ def _plan_keras(core: Any, shape: tuple[int, ...], label: str | None = None) -> 
     """plan_param, except that Keras' fan-based initializers also run on 0-/1-D weights (fans (1, 1), (k, k))."""
     if isinstance(core, VarianceScaling) and len(shape) < 2:
         d = core.describe(shape)
-        return ParamPlan(label or label_of(core), "tf", d.fan_in, d.fan_out, d.std, sampler=core.sampler(shape))
+        return ParamPlan(label or _rules.label_of(core), "tf", d.fan_in, d.fan_out, d.std, sampler=core.sampler(shape))
     return plan_param(core, shape, "tf", label)
 
 
@@ -176,7 +165,7 @@ def _resolve_rule(init: Any, where: str) -> Any:
                 f"wins. Drop seed= from the initializer."
             )
         return from_keras(init, where=where)
-    return resolve(init, layout="tf", where=where)
+    return _rules.resolve(init, layout="tf", where=where)
 
 
 _PATTERN_HELP = ("a glob on weight paths (str), a layer type or tuple of types, or (layer type(s), glob on the "
@@ -289,9 +278,9 @@ def init_model(
             f"`model` {model.name!r} is not built: its weights do not exist yet. Call it on data or "
             f"model.build(input_shape) first."
         )
-    checked = check_rules(rules, _resolve_rule, by_type=True, help=_PATTERN_HELP)
-    key = model_seed(seed)
-    check_default(default, _DEFAULTS)
+    checked = _rules.check_rules(rules, _resolve_rule, by_type=True, help=_PATTERN_HELP)
+    key = _rules.model_seed(seed)
+    _rules.check_default(default, _DEFAULTS)
 
     owners = _owners(model)
     lead = f"{model.name}/" if isinstance(model, keras.Model) else ""
@@ -310,7 +299,7 @@ def init_model(
         shape = tuple(int(s) for s in weight.shape)
         dtype = _storage_dtype(weight)
         chain = owners.get(id(weight), [])
-        rule = next((r for r in checked if matches(r.pattern, path, local, chain)), None)
+        rule = next((r for r in checked if _rules.matches(r.pattern, path, local, chain)), None)
         if rule is not None:
             rule.used += 1
         if dtype not in _FLOATS:
@@ -366,7 +355,7 @@ def init_model(
             f"{len(not_float)} non-floating weight(s) matched a rule: {listing(not_float)}; only floating weights "
             f"can be initialized (restrict the rule, or map them to None)."
         )
-    report_unused(checked, "weight", "weight paths", [row.name for _, row, _, _ in plan], strict, problems)
+    _rules.report_unused(checked, "weight", "weight paths", [row.name for _, row, _, _ in plan], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
 

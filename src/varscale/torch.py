@@ -60,23 +60,13 @@ from typing import Any, SupportsIndex
 
 import torch
 
+from . import _rules
 from ._errors import InvalidArgumentError
 from ._fans import compute_fans
 from ._initializer import VarianceScaling
 from ._plan import uniform_sampler
 from ._report import InitReport, ParamRow, listing
-from ._rules import (
-    FanError,
-    ParamPlan,
-    Rules,
-    check_default,
-    check_rules,
-    matches,
-    model_seed,
-    plan_param,
-    report_unused,
-    resolve,
-)
+from ._rules import FanError, ParamPlan, Rules, plan_param
 from ._torch_fill import (
     check_engine,
     check_gen_dtype,
@@ -142,7 +132,7 @@ PYTORCH_DEFAULTS: list[tuple[Pattern, RuleInit]] = [
 
 
 def _resolve_torch(init: Any, where: str) -> Any:
-    return init if isinstance(init, FanInBias) else resolve(init, layout="torch", where=where)
+    return init if isinstance(init, FanInBias) else _rules.resolve(init, layout="torch", where=where)
 
 
 _PATTERN_HELP = ("a glob on parameter names (str), a module type or tuple of types, or (module type(s), glob on "
@@ -268,10 +258,10 @@ def init_module(
     """
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"`module` must be a torch.nn.Module; received module={module!r}.")
-    checked = check_rules(rules, _resolve_torch, by_type=True, help=_PATTERN_HELP)
-    key = model_seed(seed)
+    checked = _rules.check_rules(rules, _resolve_torch, by_type=True, help=_PATTERN_HELP)
+    key = _rules.model_seed(seed)
     is_skipped = _skip_fn(skip)
-    check_default(default, _DEFAULTS)
+    _rules.check_default(default, _DEFAULTS)
     if not isinstance(prefix, str):
         raise TypeError(f"`prefix` must be a str (the module's name in the whole model); received prefix={prefix!r}.")
     gen = check_gen_dtype(gen_dtype)
@@ -305,7 +295,7 @@ def init_module(
                 )
             shape = tuple(int(s) for s in param.shape)
             dtype_text = str(param.dtype).replace("torch.", "")
-            rule = next((r for r in checked if matches(r.pattern, name, local, (owner,))), None)
+            rule = next((r for r in checked if _rules.matches(r.pattern, name, local, (owner,))), None)
             if rule is not None:
                 rule.used += 1  # a rule that matches only skipped parameters is not unused
             if is_skipped(name):
@@ -362,7 +352,7 @@ def init_module(
             f"{listing(fan_errors)}. Restrict the rule (e.g. '*.weight' → (torch.nn.Linear, 'weight')) or put a "
             f"rule for biases/norms before it ('*.bias' → 0.0)."
         )
-    report_unused(checked, "parameter", f"full names{' (with prefix ' + repr(lead.rstrip('.')) + ')' if lead else ''}",
+    _rules.report_unused(checked, "parameter", f"full names{' (with prefix ' + repr(lead.rstrip('.')) + ')' if lead else ''}",
                   [lead + n for n, _ in module.named_parameters()], strict, problems)
     if problems:
         raise InvalidArgumentError(" ".join(problems))
@@ -438,9 +428,9 @@ def fill_shard(
     t = check_target(tensor, "`tensor`", "tensor")
     own = getattr(init, "_stream", None)
     if isinstance(init, str) or own is None:
-        resolved = resolve(init, layout="torch", where="`init`")
+        resolved = _rules.resolve(init, layout="torch", where="`init`")
     else:  # an initializer with its own seed: the seed is used (unless `seed` overrides it)
-        resolved = resolve(type(init).from_config({**init.get_config(), "seed": None}), layout="torch",
+        resolved = _rules.resolve(type(init).from_config({**init.get_config(), "seed": None}), layout="torch",
                            where="`init`")
     if resolved is None:
         raise TypeError("`init` must be an initializer; received init=None.")
