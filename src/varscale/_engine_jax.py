@@ -34,12 +34,13 @@ data ``[hi, lo]`` is laid out, so ``jax.random.key(s)`` for ``s < 2**32``
 gives varscale seed ``s``), and the stream id is 0 unless given.
 
 **Why parts mirror the NumPy reference line by line.** Philox's rounds, the
-uniform variates, the tails of Φ⁻¹ and the rounding to 16-bit formats are the
-reference's algorithm (:mod:`varscale._engine_numpy`) written again in
-``jax.numpy``/``lax`` (traceable, with :class:`_F` guarding every product):
-the same steps in the same order are what keeps the bits equal. What needs no
-array-library calls is shared: the polynomials and the logarithm's reduction
-(:mod:`varscale._math`), the Philox constants (:mod:`varscale.stream`).
+uniform variates and the tails of Φ⁻¹ are the reference's algorithm
+(:mod:`varscale._engine_numpy`) written again in ``jax.numpy``/``lax``
+(traceable, with :class:`_F` guarding every product): the same steps in the
+same order are what keeps the bits equal. What needs only operators (and a
+``where``) is shared: the polynomials, the logarithm's reduction and the
+rounding to 16-bit formats (:mod:`varscale._math`), the Philox constants
+(:mod:`varscale.stream`).
 
 Example:
     >>> import jax, numpy as np
@@ -273,30 +274,7 @@ def _round16(x: Any, ebits: int, mbits: int) -> Any:
     from jax import lax
 
     bits = lax.bitcast_convert_type(x, jnp.int64)
-    sign = (bits >> 63) & 1
-    a = bits & 0x7FFFFFFFFFFFFFFF
-    bias = (1 << (ebits - 1)) - 1
-    inf_enc = ((1 << ebits) - 1) << mbits
-    ef = a >> 52
-    mant = a & ((1 << 52) - 1)
-    e = jnp.where(ef == 0, -1022, ef - 1023)
-    sig = jnp.where(ef == 0, mant, mant | (1 << 52))
-    emin = 1 - bias
-    s = (52 - mbits) + jnp.where(e < emin, emin - e, 0)
-    zero = s >= 55
-    s = jnp.minimum(s, 55)
-    q = sig >> s
-    rem = sig & ((jnp.int64(1) << s) - 1)
-    half = jnp.int64(1) << (s - 1)
-    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
-    q = q + up.astype(jnp.int64)
-    enc = jnp.where(e >= emin, ((e + bias - 1) << mbits) + q, q)
-    enc = jnp.where(zero, 0, enc)
-    enc = jnp.minimum(enc, inf_enc)
-    nan = a > 0x7FF0000000000000
-    enc = jnp.where(a >= 0x7FF0000000000000, inf_enc | jnp.where(nan, 1 << (mbits - 1), 0), enc)
-    enc = jnp.where(a == 0, 0, enc)
-    return ((sign << 15) | enc).astype(jnp.uint16)
+    return m.round16_bits(bits, ebits, mbits, jnp.where).astype(jnp.uint16)
 
 
 def _indices(shape: tuple[int, ...], region: Any) -> tuple[Any, tuple[int, ...]]:

@@ -57,30 +57,7 @@ def round_to_16(x: npt.NDArray[np.float64], ebits: int, mbits: int) -> npt.NDArr
 def _round_to_16_general(x: npt.NDArray[np.float64], ebits: int, mbits: int) -> npt.NDArray[np.uint16]:
     """The general rounding (every float64: zeros, subnormal results, overflow, NaN)."""
     bits = np.ascontiguousarray(x).view(np.int64)
-    sign = (bits >> 63) & 1
-    a = bits & 0x7FFFFFFFFFFFFFFF
-    bias = (1 << (ebits - 1)) - 1
-    inf_enc = ((1 << ebits) - 1) << mbits
-    ef = a >> 52
-    mant = a & ((1 << 52) - 1)
-    e = np.where(ef == 0, -1022, ef - 1023)
-    sig = np.where(ef == 0, mant, mant | (1 << 52))
-    emin = 1 - bias
-    s = 52 - mbits + np.where(e < emin, emin - e, 0)
-    zero = s >= 55
-    s = np.minimum(s, 55)
-    q = sig >> s
-    rem = sig & ((np.int64(1) << s) - 1)
-    half = np.int64(1) << (s - 1)
-    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
-    q = q + up
-    enc = np.where(e >= emin, ((e + bias - 1) << mbits) + q, q)
-    enc = np.where(zero, 0, enc)
-    enc = np.minimum(enc, inf_enc)
-    nan = a > 0x7FF0000000000000
-    enc = np.where(a >= 0x7FF0000000000000, inf_enc | np.where(nan, 1 << (mbits - 1), 0), enc)
-    enc = np.where(a == 0, 0, enc)
-    return ((sign << 15) | enc).astype(np.uint16)
+    return m.round16_bits(bits, ebits, mbits, np.where).astype(np.uint16)
 
 
 def _words(idx0: int, count: int, stride: int, wide: bool, kw: tuple[int, int, int, int]) -> npt.NDArray[np.uint64]:

@@ -18,13 +18,13 @@ are IEEE-correctly rounded in CUDA, so the bits are the same; the device check
 script ``bench/device_check.py`` verifies it on a machine with a GPU.
 
 **Why parts mirror the NumPy reference line by line.** Philox's rounds, the
-uniform variates, the tails of Φ⁻¹ and the rounding to 16-bit formats are the
-reference's algorithm (:mod:`varscale._engine_numpy`) written again in torch
-ops: the same steps in the same order are what keeps the bits equal, and a
-shared source would need an array-library abstraction over ``np.where`` /
-``torch.where`` and each library's bit casts. What needs no such calls is
-shared: the polynomials and the logarithm's reduction (:mod:`varscale._math`),
-the Philox constants (:mod:`varscale.stream`).
+uniform variates and the tails of Φ⁻¹ are the reference's algorithm
+(:mod:`varscale._engine_numpy`) written again in torch ops (int64 tensors
+holding 32-bit words, torch's indexing and bit casts): the same steps in the
+same order are what keeps the bits equal. What needs only operators (and a
+``where``) is shared: the polynomials, the logarithm's reduction and the
+rounding to 16-bit formats (:mod:`varscale._math`), the Philox constants
+(:mod:`varscale.stream`).
 
 Example:
     >>> import torch
@@ -170,32 +170,7 @@ def _normal_z(u: torch.Tensor, ub: torch.Tensor, sp: Sampler) -> torch.Tensor:
 
 def round_to_16(x: torch.Tensor, ebits: int, mbits: int) -> torch.Tensor:
     """float64 → 16-bit float bits (int64 tensor), nearest even, as ``_engine_numpy.round_to_16``."""
-    bits = x.view(torch.int64)
-    sign = (bits >> 63) & 1
-    a = bits & 0x7FFFFFFFFFFFFFFF
-    bias = (1 << (ebits - 1)) - 1
-    inf_enc = ((1 << ebits) - 1) << mbits
-    ef = a >> 52
-    mant = a & ((1 << 52) - 1)
-    e = torch.where(ef == 0, torch.full_like(ef, -1022), ef - 1023)
-    sig = torch.where(ef == 0, mant, mant | (1 << 52))
-    emin = 1 - bias
-    s = (52 - mbits) + torch.where(e < emin, emin - e, torch.zeros_like(e))
-    zero = s >= 55
-    s = torch.clamp(s, max=55)
-    q = sig >> s
-    rem = sig & ((torch.ones_like(s) << s) - 1)
-    half = torch.ones_like(s) << (s - 1)
-    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
-    q = q + up.to(torch.int64)
-    enc = torch.where(e >= emin, ((e + bias - 1) << mbits) + q, q)
-    enc = torch.where(zero, torch.zeros_like(enc), enc)
-    enc = torch.clamp(enc, max=inf_enc)
-    nan = a > 0x7FF0000000000000
-    special = inf_enc | torch.where(nan, torch.full_like(a, 1 << (mbits - 1)), torch.zeros_like(a))
-    enc = torch.where(a >= 0x7FF0000000000000, special, enc)
-    enc = torch.where(a == 0, torch.zeros_like(enc), enc)
-    return (sign << 15) | enc
+    return m.round16_bits(x.view(torch.int64), ebits, mbits, torch.where)
 
 
 def _values(u: torch.Tensor, ub: torch.Tensor, sp: Sampler) -> torch.Tensor:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import decimal
 import functools
 import math
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -96,6 +97,42 @@ def log_split(bits: T) -> tuple[T, T]:
     i = (hx + 0x95F64) & 0x100000
     k = k + (i >> 20)
     return ((hx | (i ^ 0x3FF00000)) << 32) | (b & 0xFFFFFFFF), k
+
+
+def round16_bits(bits: T, ebits: int, mbits: int, where: Callable[[Any, Any, Any], Any]) -> T:
+    """The 16-bit float encoding (sign, ``ebits``, ``mbits``; as int64) of float64 values given as their int64
+    bits, rounded once to nearest even: every float64 (zeros, subnormal results, overflow to inf, NaN).
+
+    Only operators on int64 arrays and ``where(cond, x, y)`` (``np.where``, ``torch.where``, ``jnp.where``,
+    taking Python ints too): the same source runs in the NumPy, torch and JAX engines; each casts the result
+    to its 16-bit storage.
+    """
+    b: Any = bits
+    sign = (b >> 63) & 1
+    a = b & 0x7FFFFFFFFFFFFFFF
+    bias = (1 << (ebits - 1)) - 1
+    inf_enc = ((1 << ebits) - 1) << mbits
+    ef = a >> 52
+    mant = a & ((1 << 52) - 1)
+    e = where(ef == 0, -1022, ef - 1023)
+    sig = where(ef == 0, mant, mant | (1 << 52))
+    emin = 1 - bias
+    s = (52 - mbits) + where(e < emin, emin - e, 0)
+    zero = s >= 55
+    s = where(zero, 55, s)
+    q = sig >> s
+    one = a * 0 + 1  # int64 ones: 1 << s elementwise
+    rem = sig & ((one << s) - 1)
+    half = one << (s - 1)
+    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
+    q = where(up, q + 1, q)
+    enc = where(e >= emin, ((e + bias - 1) << mbits) + q, q)
+    enc = where(zero, 0, enc)
+    enc = where(enc > inf_enc, inf_enc, enc)
+    nan = a > 0x7FF0000000000000
+    enc = where(a >= 0x7FF0000000000000, inf_enc | where(nan, 1 << (mbits - 1), 0), enc)
+    enc = where(a == 0, 0, enc)
+    return (sign << 15) | enc  # type: ignore[no-any-return]
 
 
 def log_reduced(f: T, dk: T) -> T:
