@@ -180,3 +180,19 @@ def test_sharded_over_eight_host_devices() -> None:
         print("OK")
     """, "--xla_force_host_platform_device_count=8")
     assert "OK" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize(("ebits", "mbits"), [(5, 10), (8, 7)], ids=["float16", "bfloat16"])
+def test_16_bit_rounding_equals_the_reference_on_every_value(ebits: int, mbits: int) -> None:
+    # the shared _math.round16_bits through jnp.where, jitted: every 16-bit value, tie, neighbour, NaN, subnormal
+    from test_engines import _round16_inputs
+    from varscale import _engine_numpy as ref
+    from varscale._engine_jax import _round16
+
+    with jax.enable_x64(True):
+        rounded = jax.jit(lambda v: _round16(v, ebits, mbits))
+        for x in _round16_inputs():
+            got = np.asarray(rounded(jax.numpy.asarray(x)))
+            expect = ref.round_to_16(x, ebits, mbits)
+            bad = np.flatnonzero(got != expect)
+            assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[:3]]!r}: {got[bad[:3]]} != {expect[bad[:3]]}"

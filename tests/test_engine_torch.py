@@ -144,3 +144,17 @@ def test_meta_built_module_through_the_torch_engine() -> None:
     for (k, a), (_, b) in zip(on_device.state_dict().items(), ref.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
     assert "1.running_var" in report.buffers
+
+
+@pytest.mark.parametrize(("ebits", "mbits"), [(5, 10), (8, 7)], ids=["float16", "bfloat16"])
+def test_16_bit_rounding_equals_the_reference_on_every_value(ebits: int, mbits: int) -> None:
+    # the shared _math.round16_bits through torch.where: every 16-bit value, tie, neighbour, NaN and subnormal
+    from test_engines import _round16_inputs
+    from varscale import _engine_numpy as ref
+    from varscale._engine_torch import round_to_16
+
+    for x in _round16_inputs():
+        got = (round_to_16(torch.from_numpy(x.copy()), ebits, mbits) & 0xFFFF).numpy().astype(np.uint16)
+        expect = ref.round_to_16(x, ebits, mbits)
+        bad = np.flatnonzero(got != expect)
+        assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[:3]]!r}: {got[bad[:3]]} != {expect[bad[:3]]}"
