@@ -237,6 +237,10 @@ def write_zarr(
     src = Source("array", init, dims, out_dtype, engine)  # its one stream: the record's and every chunk's
     record = None if provenance is None or provenance is False else make_record(
         [src], {} if provenance is True else provenance)
+    what = f"shape={dims!r} and dtype={out_dtype.name!r}"
+    if fs_root is None and not done_already and not (resume and _resume.unfinished(target)):
+        # the whole output, before the chunks are planned (Dask's "auto" on a huge shape is slow)
+        check_space(target, src.size * out_dtype.itemsize, what)
     zchunks = zarr_chunks(dims, out_dtype, chunks)
     report = check_progress(progress)
     plan = ZarrPlan(src, zchunks, codecs, compressor, record)
@@ -251,9 +255,8 @@ def write_zarr(
         return target
     tmp = _resume.find(target, plan.text, "shape, dtype, chunks, compressor, initializer or seed") if resume \
         else None
-    if fs_root is None:
-        check_space(target, plan.nbytes - (stored_bytes(tmp) if tmp is not None else 0),  # before Dask plans
-                    f"shape={dims!r} and dtype={out_dtype.name!r}")
+    if fs_root is None and resume:  # what is left to write, before Dask plans a graph
+        check_space(target, plan.nbytes - (stored_bytes(tmp) if tmp is not None else 0), what)
     import zarr
 
     from . import dask as vdask

@@ -415,7 +415,7 @@ def test_dask_workers_write_the_same_bytes(tmp_path: Path, capsys: pytest.Captur
     shapes.write_text(json.dumps(_llama_shapes(hidden=64, inter=128, vocab=200)))
     assert _run(_init_argv(shapes, tmp_path / "serial", "--max-shard-size", "40KB", dtype="bfloat16"), capsys)[0] == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         code, _, err = _run(_init_argv(shapes, tmp_path / "par", "--max-shard-size", "40KB", "--dask", "--scheduler",
                                        cluster.scheduler_address, dtype="bfloat16"), capsys)
         assert code == 0, err
@@ -432,7 +432,7 @@ def test_dask_workers_write_the_same_bytes(tmp_path: Path, capsys: pytest.Captur
 
 def test_dask_client_refuses_array_sources(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         with pytest.raises(vs.InvalidArgumentError, match="array"):
             write_safetensors_sharded(tmp_path / "d", {"a": (np.zeros((2, 2), np.float32), (2, 2), None)},
@@ -568,7 +568,7 @@ def test_sample_zarr_chunks_written_by_dask_workers(tmp_path: Path, capsys: pyte
     distributed = pytest.importorskip("distributed")
     base = ["sample", "glorot_uniform", "--shape", "300,200", "--seed", "4", "--no-progress"]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         code, _, err = _run([*base, "--out", str(tmp_path / "w.zarr"), "--dask", "--scheduler",
                              cluster.scheduler_address], capsys)
         assert code == 0, err

@@ -33,7 +33,7 @@ def client() -> Iterator[Any]:
     need("dask")
     distributed = need("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0", silence_logs=40
     )
     c = distributed.Client(cluster, set_as_default=False)
     try:

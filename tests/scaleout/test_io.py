@@ -144,7 +144,7 @@ def test_zarr_default_chunks_and_overwrite(tmp_path: Path) -> None:
 def test_zarr_on_a_distributed_cluster(tmp_path: Path) -> None:
     zarr = need("zarr")
     distributed = need("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   silence_logs=40) as cluster, distributed.Client(cluster):
         p = write_zarr(tmp_path / "c.zarr", vs.HeUniform(seed=6), (200, 50), chunks=(25, 25))
     np.testing.assert_array_equal(zarr.open_array(str(p), mode="r")[...], vs.HeUniform(seed=6)((200, 50)))
