@@ -6,6 +6,7 @@ import functools
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 import varscale as vs
@@ -100,3 +101,23 @@ def test_fan_based_on_one_dimension() -> None:
 def test_bad_rules(rule: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         resolve(rule, layout="torch", where="rule '*'")
+
+
+def test_framework_expression_rule_draws_the_core_law() -> None:
+    """A parsed expression as a rule draws what the core draws for that law (helper-13's finding): a fixed law
+    keeps its mean, and Keras' HeNormal() gives vs.HeNormal()'s bits (it drew a recomputed σ, an ulp off)."""
+    torch = pytest.importorskip("torch")
+    from varscale.torch import init_module
+
+    def weight(rule: Any) -> np.ndarray:
+        m = torch.nn.Linear(256, 128, bias=False)
+        init_module(m, {"weight": rule}, seed=5)
+        return m.weight.detach().numpy().copy()
+
+    w = weight("keras.initializers.RandomNormal(mean=1.0, stddev=0.02)")
+    # mean of 32768 draws of N(1, 0.02²): standard error 0.02/sqrt(32768) = 1.1e-4; 6 standard errors = 6.6e-4
+    assert abs(float(w.mean()) - 1.0) < 6.6e-4
+    assert abs(float(w.mean())) > 0.5  # the old sampler centred it on 0: this check fails there
+    np.testing.assert_array_equal(weight("keras.initializers.HeNormal()"), weight(vs.HeNormal()))
+    np.testing.assert_array_equal(weight("nn.init.kaiming_uniform_(w, a=math.sqrt(5))"),
+                                  weight(vs.VarianceScaling(1 / 3, "fan_in", "uniform")))

@@ -32,7 +32,7 @@ from ._errors import InvalidArgumentError, UnknownNameError
 from ._fans import Layout
 from ._gain import calculate_gain
 from ._initializer import VarianceScaling
-from ._plan import Sampler, normal_sampler, uniform_sampler
+from ._plan import Sampler
 
 __all__ = ["SpecInitializer", "is_fan_based", "resolve", "rule_names"]
 
@@ -132,14 +132,12 @@ class SpecInitializer:
         return bool(self.spec.fan_based)
 
     def sampler(self, shape: tuple[int, ...]) -> Sampler:
-        s = self.spec
-        fan_in, fan_out = s.fans(shape)
-        p = s.param(fan_in, fan_out)
-        if s.family == "uniform":
-            return uniform_sampler(-p, p)
-        if s.family == "untruncated_normal" or math.isinf(s.cut):
-            return normal_sampler(0.0, p)
-        return normal_sampler(0.0, p, -s.cut * p, s.cut * p)
+        """The law for ``shape`` as the core draws it (:func:`varscale._law.initializer_for`): the same bits as
+        ``vs.HeNormal()`` for Keras' ``HeNormal()``, a fixed law's own mean."""
+        from ._law import initializer_for
+
+        sampler: Sampler = initializer_for(self.spec, shape).sampler(shape)
+        return sampler
 
     def __repr__(self) -> str:
         return str(self.spec.source or self.spec.call)
