@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -367,8 +368,6 @@ def shard_task(path: str, header: bytes, sources: list[Source], step: int) -> in
 
 def write_on_cluster(client: Any, tmp: Path, todo: Sequence[Shard], step: int, counter: Counter) -> int:
     """Submit one task per shard file, largest first; returns the number written. Interrupted: cancels the rest."""
-    from distributed import as_completed
-
     for s in todo:
         for src in s.sources:
             if src.array is not None:
@@ -380,10 +379,19 @@ def write_on_cluster(client: Any, tmp: Path, todo: Sequence[Shard], step: int, c
                              key=f"varscale-shard-{s.name}-{os.getpid()}-{id(s)}")
                for s in sorted(todo, key=lambda s: -s.nbytes)]
     written = 0
+    pending = list(futures)
     try:
-        for fut in as_completed(futures):
-            counter.add(fut.result())
-            written += 1
+        # polled, not waited on through the client's event loop: a SIGTERM or Ctrl-C then lands in a sleep, not
+        # inside distributed's sync(), whose cancel callback can fail when interrupted and log a traceback
+        while pending:
+            done = [f for f in pending if f.done()]
+            for fut in done:
+                counter.add(fut.result())
+                written += 1
+            finished = {id(f) for f in done}
+            pending = [f for f in pending if id(f) not in finished]
+            if pending and not done:
+                time.sleep(0.02)
     except BaseException:
         client.cancel(futures)
         raise
