@@ -155,3 +155,27 @@ def test_cli_signal_then_resume_is_byte_identical(how: int, tmp_path: Path, refe
     for rel, ino in kept.items():  # the finished chunks were kept, not drawn again
         assert (out / rel).stat().st_ino == ino, rel
     assert _tree(out) == reference
+
+
+def test_resume_on_a_distributed_cluster(tmp_path: Path) -> None:
+    """Chunks written by dask.distributed workers are kept and resumed the same way (workers write whole files)."""
+    need("zarr")
+    need("dask")
+    distributed = need("distributed")
+    from varscale.io import unfinished, write_zarr
+
+    init, shape, chunks = vs.GlorotUniform(seed=9), (2048, 40), (8, 40)
+    target = tmp_path / "a.zarr"
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0",
+                                  silence_logs=40) as cluster, distributed.Client(cluster):
+        with pytest.raises(KeyboardInterrupt):
+            write_zarr(target, init, shape, chunks=chunks, progress=_stop_half_way, resume=True)
+        (folder,) = unfinished(target)
+        for row in (0, 100, 255):  # lost: drawn again by the workers, block by block
+            (folder / "c" / str(row) / "0").unlink()
+        kept = {p: p.stat().st_ino for p in _finished_chunks(folder)}
+        assert len(kept) == 256 - 3
+        write_zarr(target, init, shape, chunks=chunks, resume=True)
+    assert all((target / p.relative_to(folder)).stat().st_ino == ino for p, ino in kept.items())
+    write_zarr(tmp_path / "b.zarr", init, shape, chunks=chunks)
+    assert _tree(target) == _tree(tmp_path / "b.zarr")
