@@ -132,11 +132,30 @@ parse_texts = st.one_of(
 @FUZZ
 @given(source=parse_texts)
 def test_fuzz_parse(source: str) -> None:
+    """Any text is either refused with a VarscaleError or read into a coherent Spec that describes and
+    translates (or refuses, with a VarscaleError) — never another exception, never a half-built law."""
     parse = need_api("parse")
     try:
-        parse(source)
+        spec = parse(source)
     except VarscaleError:
-        pass
+        return
+    import math
+
+    from varscale import frameworks
+    from varscale._spec import FAMILIES
+
+    assert spec.framework in frameworks.names() and spec.family in FAMILIES, spec
+    try:
+        d = spec.describe((8, 16))
+    except VarscaleError:
+        return
+    assert (d["std"] >= 0 and math.isfinite(d["std"])) or d["family"] == "constant", d
+    for target in ("keras", "torch", "varscale"):
+        try:
+            tr = need_api("translate")(spec, target, (8, 16))
+        except VarscaleError:
+            continue
+        assert tr.target == target and tr.code.strip(), tr
 
 
 def _corpus(pattern: str) -> list[Any]:
