@@ -231,9 +231,14 @@ def test_api_sources_record_initializer_and_stream(tmp_path: Path) -> None:
 # -- resume ------------------------------------------------------------------------------------------------------
 
 
+BIG = 40  # tensors of 1024 x 2048 in _big_shapes
+
+
 def _big_shapes(tmp_path: Path) -> Path:
     shapes = tmp_path / "big.json"
-    shapes.write_text(json.dumps({f"layer{i}.weight": [1024, 2048] for i in range(16)}))  # 16 x 8 MiB float32
+    # 40 x 8 MiB float32: with 2 of ~20 shards written when the signal is sent, the rest takes over a second, so a
+    # test process starved of CPU on a loaded machine still signals a run that is not finished
+    shapes.write_text(json.dumps({f"layer{i}.weight": [1024, 2048] for i in range(BIG)}))
     return shapes
 
 
@@ -529,7 +534,7 @@ def test_dask_run_interrupted_then_resumed_without_dask(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     write_safetensors_sharded(fresh, {f"layer{i}.weight": (
         vs.HeNormal(layout="torch", seed=vs.derive_stream(7, f"layer{i}.weight")), (1024, 2048), None)
-        for i in range(16)},
+        for i in range(BIG)},
         max_shard_size="17MB")
     for name in os.listdir(out):  # the data (not the headers: the record differs) equals an API write's
         if name.endswith(".safetensors"):
