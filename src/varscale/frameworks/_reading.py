@@ -29,8 +29,24 @@ from .._math import TRUNC_STD_2
 from .._spec import Spec
 
 __all__ = [
-    "PRESETS", "SNAKE", "Call", "DType", "Name", "ParseError", "Reader", "as_float", "as_shape", "centred_uniform",
-    "choice", "clean_cut", "mean_of", "positive", "squared", "unknown", "vs_spec",
+    "PRESETS",
+    "SNAKE",
+    "Call",
+    "DType",
+    "Name",
+    "ParseError",
+    "Reader",
+    "absolute_truncated",
+    "as_float",
+    "as_shape",
+    "centred_uniform",
+    "choice",
+    "clean_cut",
+    "mean_of",
+    "positive",
+    "squared",
+    "unknown",
+    "vs_spec",
 ]
 
 
@@ -380,6 +396,19 @@ def mean_of(c: Call, p: str) -> float:
     """The mean of a fixed normal (any finite number)."""
     return c.num(p, 0.0)
 
+
+
+def absolute_truncated(c: Call, fw: str, func: str, std_param: str, default_std: float) -> Spec:
+    """A normal truncated at absolute bounds ``a``/``b`` symmetric about ``mean`` (torch's ``trunc_normal_``,
+    MindSpore's ``TruncatedNormal``), on ``(out, in, *k)`` weights."""
+    mean = mean_of(c, "mean")
+    std = positive(c, std_param, default_std)
+    a, b = c.num("a", -2.0), c.num("b", 2.0)
+    if a - mean != -(b - mean) or b <= mean:
+        raise c.bad("a", f"only bounds symmetric about the mean (a - mean == mean - b < 0) are supported; "
+                         f"received mean={mean!r}, a={a!r}, b={b!r}")
+    return Spec(fw, "truncated_normal", None, None, cut=clean_cut((b - mean) / std), fixed=std, absolute_bounds=True,
+                layout="torch", mean=mean, call=func)
 
 
 def as_shape(r: Reader, value: Any, node: ast.AST) -> tuple[int, ...]:

@@ -33,9 +33,9 @@ from ._base import Framework, OtherInit
 from ._reading import (
     Call,
     Reader,
+    absolute_truncated,
     as_shape,
     choice,
-    clean_cut,
     mean_of,
     positive,
     squared,
@@ -223,14 +223,7 @@ class MindSpore(Framework):
                 return replace(spec, mindspore_uniform_bug=True)
             return vs_spec("mindspore", scale, mode, dist, func, layout="torch")
         if func == "TruncatedNormal":
-            mean = mean_of(c, "mean")
-            sigma = positive(c, "sigma", 0.01)
-            a, b = c.num("a", -2.0), c.num("b", 2.0)
-            if a - mean != -(b - mean) or b <= mean:
-                raise c.bad("a", f"only bounds symmetric about the mean (a - mean == mean - b < 0) are supported; "
-                                 f"received mean={mean!r}, a={a!r}, b={b!r}")
-            return Spec("mindspore", "truncated_normal", None, None, cut=clean_cut((b - mean) / sigma), fixed=sigma,
-                        absolute_bounds=True, layout="torch", mean=mean, call=func)
+            return absolute_truncated(c, "mindspore", func, "sigma", 0.01)
         if func == "Normal":
             return Spec("mindspore", "untruncated_normal", None, None, fixed=positive(c, "sigma", 0.01),
                         layout="torch", mean=mean_of(c, "mean"), call=func)

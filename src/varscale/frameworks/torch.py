@@ -31,10 +31,10 @@ from ._base import Framework, OtherInit
 from ._reading import (
     Call,
     Reader,
+    absolute_truncated,
     as_shape,
     centred_uniform,
     choice,
-    clean_cut,
     mean_of,
     positive,
     squared,
@@ -174,14 +174,7 @@ class Torch(Framework):
             dist = "uniform" if func == "kaiming_uniform_" else "untruncated_normal"
             return Spec("torch", dist, squared(g), mode, clamp=False, layout="torch", call=func)
         if func == "trunc_normal_":
-            mean = mean_of(c, "mean")
-            std = positive(c, "std", 1.0)
-            a, b = c.num("a", -2.0), c.num("b", 2.0)
-            if a - mean != -(b - mean) or b <= mean:
-                raise c.bad("a", f"only bounds symmetric about the mean (a - mean == mean - b < 0) are supported; "
-                                 f"received mean={mean!r}, a={a!r}, b={b!r}")
-            return Spec("torch", "truncated_normal", None, None, cut=clean_cut((b - mean) / std), fixed=std,
-                        absolute_bounds=True, layout="torch", mean=mean, call=func)
+            return absolute_truncated(c, "torch", func, "std", 1.0)
         if func == "normal_":
             return Spec("torch", "untruncated_normal", None, None, fixed=positive(c, "std", 1.0), layout="torch",
                         mean=mean_of(c, "mean"), call=func)
