@@ -44,13 +44,21 @@ def _shapes(total_bytes: float, itemsize: int) -> dict[str, tuple[int, int]]:
 
 
 def _kernel_rate(shapes: dict[str, tuple[int, int]], dtype: str) -> float:
-    """Elements per second drawn into memory, region by region as the writer draws them."""
+    """Elements per second drawn into memory, region by region as the writer draws them, into one reused
+    buffer on every core (the kernel's best: no page faults, no file)."""
+    from varscale._dtypes import resolve_dtype
+    from varscale._generate import draw_into
+
+    storage = resolve_dtype(dtype)[1]
+    buf = np.empty(1 << 24, storage)
     start = time.perf_counter()
     n = 0
     for name, shape in shapes.items():
         init = vs.HeNormal(layout="torch", seed=vs.derive_stream(0, name))
+        sampler = init.sampler(shape)
+        stream = vs.derive_stream(0, name)
         for region, k in regions(shape, 1 << 24):
-            init(shape, dtype, region=region)
+            draw_into(buf[:k], shape, dtype, sampler, stream, region)
             n += k
     return n / (time.perf_counter() - start)
 
