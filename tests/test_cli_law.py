@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import math
 from pathlib import Path
 
@@ -25,10 +24,6 @@ def sample(tmp_path: Path, spec: str, shape: tuple[int, ...], seed: int, capsys:
     assert code == 0, err
     return np.load(out)
 
-
-def test_doctests() -> None:
-    result = doctest.testmod(varscale._law, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # -- one law, one computation: a framework's expression draws the bits of varscale's own initializer ----------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import math
 from pathlib import Path
@@ -25,13 +24,6 @@ from varscale.cli import main
 MODULES = ["varscale._forms", "varscale._law", "varscale._cli_common", "varscale._cli_progress",
            "varscale._cli_explain", "varscale._cli_sample", "varscale._cli_init"]
 
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name: str) -> None:
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0, f"{name} has no examples"
-    assert result.failed == 0
 
 
 @pytest.mark.parametrize("name", ["varscale.cli", *MODULES])

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import doctest
 import errno
 import importlib
 import os
@@ -473,10 +472,6 @@ def test_write_errors_name_the_target_not_the_temporary(
     assert info.value.errno == errno.EIO
     assert _entries(tmp_path) == []
 
-
-def test_files_doctests() -> None:
-    files = importlib.import_module("varscale._files")
-    assert doctest.testmod(files, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 # --- 19: SIGTERM and SIGINT during a CLI write ----------------------------------------------------

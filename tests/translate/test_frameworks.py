@@ -9,7 +9,6 @@ change.
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import math
 import sys
@@ -21,32 +20,6 @@ import pytest
 import varscale as vs
 from varscale import frameworks
 from varscale._translate import TARGET_ALIASES, TARGETS
-
-MODULES = [
-    "varscale.frameworks",
-    "varscale.frameworks._base",
-    "varscale.frameworks._reading",
-    "varscale.frameworks._writing",
-    "varscale.frameworks.keras",
-    "varscale.frameworks.tf1",
-    "varscale.frameworks.tf_contrib",
-    "varscale.frameworks.torch",
-    "varscale.frameworks.jax",
-    "varscale.frameworks.mindspore",
-    "varscale.frameworks.varscale",
-    "varscale._spec",
-    "varscale._parse",
-    "varscale._translate",
-    "varscale._translate_file",
-]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name: str) -> None:
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0, f"{name} has no examples"
-    assert result.failed == 0
 
 
 def test_registry_order_and_targets() -> None:
