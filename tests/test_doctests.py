@@ -25,9 +25,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "varscale._zarr": ("zarr", "dask"),
     "varscale.torch": ("torch",),
     "varscale.jax": ("jax", "flax"),
-    "varscale._jax_flax": ("jax", "flax"),
     "varscale.keras": ("keras",),
-    "varscale._keras_convert": ("keras",),
     "varscale._engine_torch": ("torch",),
     "varscale._engine_jax": ("jax",),
 }
@@ -42,6 +40,8 @@ NO_EXAMPLES = {
     "varscale._errors": "the exception classes: every error test raises them",
     "varscale._folders": "folder publishing behind the checkpoint writers (tests/reliability/test_files*.py)",
     "varscale._generate": "engine choice and draw(): every initializer's example draws through it",
+    "varscale._jax_flax": "its functions are varscale.jax's (their __module__): their examples run there",
+    "varscale._keras_convert": "its functions are varscale.keras's (their __module__): their examples run there",
     "varscale._torch_fill": "varscale.torch.init_module's filling; its examples run under varscale.torch",
     "varscale._torch_finite": "init_module's finiteness check (tests/scaleout/test_torch_init.py)",
     "varscale._torch_recipes": "the default= recipes (tests/scaleout/test_torch_recipes.py, 131 zoo tests)",

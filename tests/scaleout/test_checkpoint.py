@@ -242,9 +242,16 @@ def _big_shapes(tmp_path: Path) -> Path:
     return shapes
 
 
+#: A run started in the background (`bash .ci/run &`) inherits SIGINT ignored, and so would the child (a
+#: background job keeps ignoring Ctrl-C): the launcher gives it the default dispositions a terminal's has.
+_LAUNCHER = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+             "signal.signal(signal.SIGTERM, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])")
+
+
 def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "varscale", *argv], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "varscale", *argv],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
 
 
