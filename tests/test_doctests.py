@@ -34,18 +34,14 @@ NEEDS: dict[str, tuple[str, ...]] = {
 NO_EXAMPLES = {
     "varscale.__main__": "runs the CLI on import",
     "varscale.cli": "the argument parser: tests/test_cli.py runs every command",
-    "varscale._dtypes": "dtype tables behind every draw's dtype argument",
     "varscale._engine_numba": "the compiled kernel: tests/test_engines.py holds it equal to the NumPy reference",
     "varscale._engine_numpy": "the reference engine: the golden values pin it (tests/test_golden.py)",
-    "varscale._errors": "the exception classes: every error test raises them",
     "varscale._folders": "folder publishing behind the checkpoint writers (tests/reliability/test_files*.py)",
-    "varscale._generate": "engine choice and draw(): every initializer's example draws through it",
     "varscale._jax_flax": "its functions are varscale.jax's (their __module__): their examples run there",
     "varscale._keras_convert": "its functions are varscale.keras's (their __module__): their examples run there",
     "varscale._torch_fill": "varscale.torch.init_module's filling; its examples run under varscale.torch",
     "varscale._torch_finite": "init_module's finiteness check (tests/scaleout/test_torch_init.py)",
     "varscale._torch_recipes": "the default= recipes (tests/scaleout/test_torch_recipes.py, 131 zoo tests)",
-    "varscale._validation": "argument checks behind every public function's errors",
 }
 
 

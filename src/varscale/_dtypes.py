@@ -3,6 +3,12 @@
 ``ml_dtypes`` (which provides NumPy's bfloat16, and takes most of an import of
 varscale's time) is imported only when bfloat16 is first needed: ``BFLOAT16``
 is a lazy module attribute.
+
+Example:
+    >>> resolve_dtype("bfloat16")[:2]  # the dtype, and the storage the kernel writes
+    (dtype(bfloat16), dtype('uint16'))
+    >>> resolve_dtype(None)[0]
+    dtype('float32')
 """
 
 from __future__ import annotations

@@ -8,6 +8,13 @@ The hierarchy multiply-inherits from the builtins users already catch::
     └── BackendUnavailableError(VarscaleError, ImportError)  an optional extra is missing
 
 Wrong *types* raise plain ``TypeError``.
+
+Example:
+    >>> err = unknown_name("mode", "fan_inn", ("fan_in", "fan_out", "fan_avg"))
+    >>> print(err)
+    `mode` must be one of 'fan_avg', 'fan_in', 'fan_out'; received mode='fan_inn'. Did you mean 'fan_in'?
+    >>> isinstance(err, ValueError)
+    True
 """
 
 from __future__ import annotations

@@ -24,6 +24,15 @@ child belongs to the parent) draws with the NumPy engine, an explicit
 ``engine="numba"`` included, until the cache holds the kernel (its next draw
 of ``PIECE`` elements or more then loads it); a kernel that was ready in the
 parent works in the child as is (it runs on plain threads, no OpenMP).
+
+Example:
+    >>> import numpy as np
+    >>> import varscale as vs
+    >>> init = vs.HeNormal(seed=0)
+    >>> a = draw((64, 32), "float32", init.sampler((64, 32)), vs.derive_stream(0, "w"), engine="numpy")
+    >>> b = draw((64, 32), "float32", init.sampler((64, 32)), vs.derive_stream(0, "w"), engine="numba")
+    >>> bool(np.array_equal(a, b))  # the same bits from either engine
+    True
 """
 
 from __future__ import annotations

@@ -2,6 +2,15 @@
 
 Every check raises at once with a message that names the argument, the value
 received and what is allowed, in one sentence.
+
+Example:
+    >>> check_shape([3, 4])
+    (3, 4)
+    >>> try:
+    ...     check_shape((3, -1))
+    ... except ValueError as err:
+    ...     print(err)
+    `shape` must contain non-negative integers; received shape=(3, -1) with the negative dimension -1.
 """
 
 from __future__ import annotations
