@@ -53,30 +53,28 @@ _LAMBDA = "lambda key, shape, dtype=jax.numpy.float32:"
 
 
 def jax_fans(shape: tuple[int, ...], in_axis: Any, out_axis: Any, batch_axis: Any) -> tuple[float, float]:
-    """``jax.nn.initializers._compute_fans``: products over the named axes, float receptive field.
+    """JAX's fans over the named axes (float receptive field), computed by the facade's copy of JAX's rule;
+    an axis out of range or a zero size is refused as an :class:`~varscale.InvalidArgumentError`.
 
     Example:
         >>> jax_fans((3, 3, 64, 128), -2, -1, ())
         (576.0, 1152.0)
     """
-    rank = len(shape)
+    from ..compat.jax.nn.initializers import _compute_fans  # JAX's rule, written once
 
-    def size(axes: Any) -> int:
-        items = axes if isinstance(axes, tuple) else (axes,)
-        out = 1
-        for a in items:
+    rank = len(shape)
+    for axes in (in_axis, out_axis, batch_axis):
+        for a in axes if isinstance(axes, tuple) else (axes,):
             if not -rank <= a < rank:
                 raise InvalidArgumentError(
                     f"JAX axis {a} is out of range for a rank-{rank} shape; received shape={shape!r}."
                 )
-            out *= shape[a]
-        return out
-
-    in_size, out_size, batch_size = size(in_axis), size(out_axis), size(batch_axis)
-    if 0 in (in_size, out_size, batch_size):
-        raise InvalidArgumentError(f"JAX divides by a zero dimension (ZeroDivisionError); received shape={shape!r}.")
-    rf = math.prod(shape) / in_size / out_size / batch_size
-    return in_size * rf, out_size * rf
+    try:
+        return _compute_fans(shape, in_axis, out_axis, batch_axis)
+    except ZeroDivisionError:
+        raise InvalidArgumentError(
+            f"JAX divides by a zero dimension (ZeroDivisionError); received shape={shape!r}."
+        ) from None
 
 
 def _axes(c: Call) -> tuple[Any, Any, Any] | None:
